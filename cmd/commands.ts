@@ -1,0 +1,5 @@
+import type { CommandModule } from "yargs";
+
+/** Every subcommand of `warmpool`; each file under cmd/ exports one. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const commands: CommandModule<any, any>[] = [];

@@ -1,0 +1,1 @@
+export { DEFAULT_DESIRED, type DesiredState, type AsgDesired } from "./types.js";

@@ -1,0 +1,1 @@
+export { PoolKeys, assertPoolName } from "./pool-keys.js";

@@ -1,0 +1,79 @@
+/**
+ * PoolKeys knows every Redis key of one pool (DESIGN §4). All keys share the prefix
+ * `wp:{<pool>}:` — the braces are a Redis Cluster hash tag, so every multi-key Lua script of a
+ * pool stays in one slot. Nothing else in the code base spells a key.
+ */
+export class PoolKeys {
+  readonly prefix: string;
+
+  constructor(readonly pool: string) {
+    assertPoolName(pool);
+    this.prefix = `wp:{${pool}}:`;
+  }
+
+  get config(): string {
+    return `${this.prefix}config`;
+  }
+  get configHistory(): string {
+    return `${this.prefix}config:history`;
+  }
+  get warm(): string {
+    return `${this.prefix}warm`;
+  }
+  /** Prefix of the per-task hashes; scripts append the task id. */
+  get taskPrefix(): string {
+    return `${this.prefix}task:`;
+  }
+  task(taskId: string): string {
+    return `${this.prefix}task:${taskId}`;
+  }
+  /** Set of every task id the pool has a record for (any state). */
+  get tasks(): string {
+    return `${this.prefix}tasks`;
+  }
+  get claims(): string {
+    return `${this.prefix}claims`;
+  }
+  get claimPrefix(): string {
+    return `${this.prefix}claim:`;
+  }
+  claim(claimId: string): string {
+    return `${this.prefix}claim:${claimId}`;
+  }
+  get idempotencyPrefix(): string {
+    return `${this.prefix}idem:`;
+  }
+  idempotency(key: string): string {
+    return `${this.prefix}idem:${key}`;
+  }
+  get waiting(): string {
+    return `${this.prefix}waiting`;
+  }
+  get events(): string {
+    return `${this.prefix}events`;
+  }
+  get leader(): string {
+    return `${this.prefix}leader`;
+  }
+  get epoch(): string {
+    return `${this.prefix}epoch`;
+  }
+  get status(): string {
+    return `${this.prefix}status`;
+  }
+  /** Launches issued but not yet seen in ListTasks (expectations), by clientToken. */
+  get expectations(): string {
+    return `${this.prefix}expectations`;
+  }
+}
+
+const POOL_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** A pool name becomes part of every key and of ECS `startedBy` (≤ 36 chars there). */
+export function assertPoolName(pool: string): void {
+  if (!POOL_NAME.test(pool) || pool.length > 36) {
+    throw new Error(
+      `invalid pool name ${JSON.stringify(pool)}: must match ${POOL_NAME.source} and be at most 36 characters (it is ECS startedBy)`,
+    );
+  }
+}

@@ -1,0 +1,161 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { M } from "./names.js";
+
+/** Buckets that resolve a warm claim (ms) and a cold one (tens of seconds) alike. */
+export const LATENCY_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 15, 20, 30, 60, 120,
+];
+/** Task start and refill: seconds to minutes. */
+export const START_BUCKETS = [0.25, 0.5, 1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600];
+const FAST_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * One typed factory for every metric of the project (Lodestar's createLodestarMetrics). A
+ * process creates the set it exports on its own registry; unused metrics are not created.
+ */
+export function createMetrics(registry = new Registry(), opts: { defaults?: boolean } = {}) {
+  if (opts.defaults !== false) collectDefaultMetrics({ register: registry, prefix: "warmpool_process_" });
+  const r = [registry];
+  return {
+    registry,
+    tasks: new Gauge({
+      name: M.tasks,
+      help: "Pool tasks by lifecycle state.",
+      labelNames: ["pool", "state"],
+      registers: r,
+    }),
+    desiredWarm: new Gauge({
+      name: M.desiredWarm,
+      help: "Warm (idle) tasks the reconciler aims for.",
+      labelNames: ["pool"],
+      registers: r,
+    }),
+    utilization: new Gauge({
+      name: M.utilization,
+      help: "Claimed tasks over all live pool tasks (0-1).",
+      labelNames: ["pool"],
+      registers: r,
+    }),
+    claimsTotal: new Counter({
+      name: M.claimsTotal,
+      help: "Claims by outcome.",
+      labelNames: ["pool", "outcome"],
+      registers: r,
+    }),
+    claimDuration: new Histogram({
+      name: M.claimDuration,
+      help: "Allocation latency: claim request to task ready for the user.",
+      labelNames: ["pool", "outcome"],
+      buckets: LATENCY_BUCKETS,
+      registers: r,
+    }),
+    claimsWaiting: new Gauge({
+      name: M.claimsWaiting,
+      help: "Claims queued for an empty pool.",
+      labelNames: ["pool"],
+      registers: r,
+    }),
+    taskStartDuration: new Histogram({
+      name: M.taskStartDuration,
+      help: "RunTask to the bridge registering warm.",
+      labelNames: ["pool"],
+      buckets: START_BUCKETS,
+      registers: r,
+    }),
+    reconcileDuration: new Histogram({
+      name: M.reconcileDuration,
+      help: "Duration of one reconcile pass.",
+      labelNames: ["pool"],
+      buckets: FAST_BUCKETS,
+      registers: r,
+    }),
+    reconcileTotal: new Counter({
+      name: M.reconcileTotal,
+      help: "Reconcile passes by result.",
+      labelNames: ["pool", "result"],
+      registers: r,
+    }),
+    awsRequestsTotal: new Counter({
+      name: M.awsRequestsTotal,
+      help: "AWS API calls by API and outcome.",
+      labelNames: ["pool", "api", "outcome"],
+      registers: r,
+    }),
+    awsRequestDuration: new Histogram({
+      name: M.awsRequestDuration,
+      help: "AWS API call latency by API.",
+      labelNames: ["pool", "api"],
+      buckets: FAST_BUCKETS,
+      registers: r,
+    }),
+    awsQueueDepth: new Gauge({
+      name: M.awsQueueDepth,
+      help: "AWS calls waiting in the rate-limited queue, by API.",
+      labelNames: ["pool", "api"],
+      registers: r,
+    }),
+    actionsTotal: new Counter({
+      name: M.actionsTotal,
+      help: "Reconciler actions by kind and reason.",
+      labelNames: ["pool", "action", "reason"],
+      registers: r,
+    }),
+    leader: new Gauge({
+      name: M.leader,
+      help: "1 when this process holds the reconciler lease.",
+      labelNames: ["pool"],
+      registers: r,
+    }),
+    configValid: new Gauge({
+      name: M.configValid,
+      help: "1 when the desired state in Redis is valid.",
+      labelNames: ["pool"],
+      registers: r,
+    }),
+    configRejectionsTotal: new Counter({
+      name: M.configRejectionsTotal,
+      help: "Desired states rejected by validation.",
+      labelNames: ["pool"],
+      registers: r,
+    }),
+    asgInstances: new Gauge({
+      name: M.asgInstances,
+      help: "Auto Scaling instances by lifecycle state (InService, Warmed:Hibernated, ...).",
+      labelNames: ["pool", "state"],
+      registers: r,
+    }),
+    runTaskFailuresTotal: new Counter({
+      name: M.runTaskFailuresTotal,
+      help: "RunTask failures by reason (RESOURCE:CPU, ...).",
+      labelNames: ["pool", "reason"],
+      registers: r,
+    }),
+    oldestIdleSeconds: new Gauge({
+      name: M.oldestIdleSeconds,
+      help: "Age of the oldest idle warm task.",
+      labelNames: ["pool"],
+      registers: r,
+    }),
+    refillDuration: new Histogram({
+      name: M.refillDuration,
+      help: "Time from the warm count dropping below target to it being back at target.",
+      labelNames: ["pool"],
+      buckets: START_BUCKETS,
+      registers: r,
+    }),
+    leaseExpiriesTotal: new Counter({
+      name: M.leaseExpiriesTotal,
+      help: "Claim leases that expired.",
+      labelNames: ["pool"],
+      registers: r,
+    }),
+    lastPassTimestamp: new Gauge({
+      name: M.lastPassTimestamp,
+      help: "Unix time of the last completed reconcile pass.",
+      labelNames: ["pool"],
+      registers: r,
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,128 @@
+/**
+ * The planner's data: what it is given and what it decides. No I/O types leak in here: the
+ * observe drivers translate ECS and Redis into these shapes, the act drivers carry out Actions.
+ * The reconciler and `warmpool sim` both feed these to the same `plan()`.
+ */
+import type { DesiredState } from "../config/index.js";
+
+/** Pool-side lifecycle (DESIGN §3), kept in Redis `task:<taskId>`. */
+export type PoolTaskState = "starting" | "warm" | "claimed" | "draining";
+
+/** ECS lastStatus values a task walks through. */
+export type EcsStatus =
+  | "PROVISIONING"
+  | "PENDING"
+  | "ACTIVATING"
+  | "RUNNING"
+  | "DEACTIVATING"
+  | "STOPPING"
+  | "DEPROVISIONING"
+  | "STOPPED";
+
+/** One pool task as ECS reports it (ListTasks startedBy=<pool> + DescribeTasks). */
+export interface EcsTask {
+  taskId: string; // last segment of the ARN
+  taskArn: string;
+  lastStatus: EcsStatus;
+  desiredStatus: "RUNNING" | "STOPPED";
+  taskDefinitionArn: string;
+  createdAtMs: number;
+  startedAtMs?: number;
+  stoppedAtMs?: number;
+  stopCode?: string;
+  stoppedReason?: string;
+}
+
+/** One pool task as Redis records it (`task:<taskId>` hash). */
+export interface TaskRecord {
+  taskId: string;
+  taskArn?: string;
+  state: PoolTaskState;
+  revision?: string; // task definition ARN it was launched with
+  createdAtMs: number; // when the reconciler recorded the launch (RunTask returned)
+  warmAtMs?: number; // when the bridge registered
+  claimId?: string;
+  leaseExpiresAtMs?: number; // of its claim, when claimed
+  drainReason?: string;
+}
+
+/** Observation of one pass. `complete=false` ⇒ the planner acts on nothing destructive. */
+export interface Observed {
+  /** Every observation (ECS list+describe, Redis) succeeded in full this pass. */
+  complete: boolean;
+  ecs: EcsTask[];
+  records: TaskRecord[];
+  /** Claims queued because the pool was empty. */
+  waiting: number;
+  /** Task definition ARN that new tasks are launched with (resolved from desired state). */
+  revision: string;
+  /** RunTask failures seen recently (for backoff); keyed by reason, with the time of the last. */
+  recentRunFailures?: { reason: string; count: number; lastAtMs: number }[];
+  /** When the last RunTask batch was issued, for backoff after failures. */
+  lastRunAtMs?: number;
+  /** True when this pass was woken by an event (claim/miss/config), false for the resync tick. */
+  eventTriggered: boolean;
+}
+
+export type StopReason =
+  | "excess" // more idle warm tasks than maxWarm
+  | "released" // its claim was released: never returns to the pool
+  | "lease-expired" // its claim lease passed without heartbeat
+  | "never-registered" // no bridge registration within the start timeout
+  | "old-revision" // rollout of a new task definition
+  | "over-cap" // more tasks than maxTasks
+  | "orphan" // running in ECS with no Redis record past the grace period
+  | "drain"; // on-call asked for it
+
+export type Action =
+  | { kind: "run"; count: number; revision: string; reason: "below-target" | "waiting-claims" | "surge" }
+  /** Warm → draining only if still warm (atomic in Redis), then StopTask. */
+  | { kind: "cordon-stop"; taskId: string; taskArn?: string; reason: StopReason }
+  /** Already draining / never registered / orphan: StopTask directly (never a live claim). */
+  | { kind: "stop"; taskId: string; taskArn: string; reason: StopReason }
+  /** Claims whose lease ran out: claimed → draining (Redis script re-checks TIME). */
+  | { kind: "expire-claims" }
+  /** Redis record whose task ECS no longer has (or never had after the grace period). */
+  | { kind: "forget"; taskId: string; reason: "gone-from-ecs" | "never-seen" };
+
+export interface PlanCounts {
+  starting: number; // launched, not yet registered (includes expected, not yet listed)
+  expected: number; // of starting: recorded in Redis but not yet visible in ListTasks
+  warm: number;
+  claimed: number;
+  draining: number;
+  waiting: number;
+  total: number; // every live pool task, for maxTasks
+}
+
+export interface Plan {
+  actions: Action[];
+  /** The warm target this pass aimed for, after clamping and caps. */
+  target: number;
+  counts: PlanCounts;
+  /** One line a human reads in logs and `ctl status`: why this pass did what it did. */
+  reason: string;
+  /** When true, nothing destructive was planned because the observation was partial or paused. */
+  held?: "paused" | "partial-observation";
+}
+
+/** Timing knobs of the planner that are not desired state (flags). */
+export interface PlanTimings {
+  /** A launched task that has not registered by then is stopped. */
+  registerTimeoutMs: number;
+  /** A Redis `starting` record not yet in ListTasks counts as expected for this long. */
+  visibilityGraceMs: number;
+  /** Minimum spacing between RunTask batches after failures (exponential from here). */
+  runBackoffBaseMs: number;
+  runBackoffMaxMs: number;
+}
+
+export const DEFAULT_TIMINGS: PlanTimings = {
+  registerTimeoutMs: 180_000,
+  visibilityGraceMs: 60_000,
+  runBackoffBaseMs: 1_000,
+  runBackoffMaxMs: 60_000,
+};
+
+/** The planner's signature: data in, decisions out. `nowMs` is the only clock it sees. */
+export type PlanFn = (desired: DesiredState, observed: Observed, nowMs: number, timings?: PlanTimings) => Plan;

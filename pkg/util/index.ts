@@ -1,0 +1,2 @@
+export { packageRoot, cliEntry } from "./paths.js";
+export { sleep, jitter } from "./time.js";

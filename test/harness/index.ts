@@ -1,0 +1,3 @@
+export { startPrivateRedis, freePort, type PrivateRedis } from "../../hack/redis/private-redis.js";
+export { waitFor } from "./wait-for.js";
+export { uniquePool } from "./unique.js";
