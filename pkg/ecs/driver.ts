@@ -1,0 +1,288 @@
+import {
+  DescribeTasksCommand,
+  ECSClient,
+  ListTasksCommand,
+  RunTaskCommand,
+  StopTaskCommand,
+  type CapacityProviderStrategyItem,
+  type LaunchType,
+  type RunTaskCommandInput,
+} from "@aws-sdk/client-ecs";
+import PQueue from "p-queue";
+import type { Metrics } from "../metrics/index.js";
+import { sleep } from "../util/index.js";
+import { backoffMs, classifyError } from "./errors.js";
+import { TokenBucket } from "./token-bucket.js";
+import { taskIdOf, toEcsTask } from "./to-ecs-task.js";
+import {
+  API_FAMILY,
+  ECS_DEFAULT_LIMITS,
+  type ApiFamily,
+  type BucketLimit,
+  type DescribedTasks,
+  type EcsApi,
+  type ListTasksPage,
+  type RunTaskInput,
+  type RunTaskResult,
+  type TaskReader,
+  type TaskWriter,
+} from "./types.js";
+
+export interface NetworkConfig {
+  subnets: string[];
+  securityGroups?: string[];
+  assignPublicIp?: boolean;
+}
+
+/** Either a launch type or a capacity provider strategy (ECS refuses both at once). */
+export type Placement =
+  | { launchType: LaunchType }
+  | { capacityProviderStrategy: CapacityProviderStrategyItem[] }
+  | Record<string, never>;
+
+export interface RetryPolicy {
+  /** Attempts in all for a throttled or transient (5xx, network) call. */
+  maxAttempts: number;
+  baseMs: number;
+  maxMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 8, baseMs: 100, maxMs: 5_000 };
+
+export interface EcsDriverOptions {
+  cluster: string;
+  pool: string;
+  /** A ready client, or region/endpoint to build one (endpoint: the emulator or a VPC endpoint). */
+  client?: ECSClient;
+  region?: string;
+  endpoint?: string;
+  network?: NetworkConfig;
+  placement?: Placement;
+  limits?: Partial<Record<ApiFamily, BucketLimit>>;
+  /** Calls in flight at once per family. */
+  concurrency?: number;
+  retry?: Partial<RetryPolicy>;
+  metrics?: Metrics;
+  /** Aborts queued and backing-off calls on shutdown. */
+  signal?: AbortSignal;
+}
+
+/**
+ * The ECS driver: every call of the pool goes through a rate-limited queue for its API family
+ * (a p-queue in front of a token bucket sized like ECS's), retries throttling and 5xx with
+ * full-jitter backoff, and counts each attempt in warmpool_aws_requests_total{api,outcome}.
+ * The SDK's own retries are off (maxAttempts 1) so that every attempt is seen and counted here.
+ */
+export class EcsDriver implements TaskReader, TaskWriter {
+  readonly client: ECSClient;
+  private readonly queues: Record<ApiFamily, PQueue>;
+  private readonly buckets: Record<ApiFamily, TokenBucket>;
+  private readonly waiting: Record<EcsApi, number> = {
+    ListTasks: 0,
+    DescribeTasks: 0,
+    RunTask: 0,
+    StopTask: 0,
+  };
+  private readonly retry: RetryPolicy;
+  /** RunTask failures since start, by reason (read by the reconciler for backoff and status). */
+  readonly runFailures = new Map<string, { count: number; lastAtMs: number }>();
+
+  constructor(private readonly opts: EcsDriverOptions) {
+    this.client =
+      opts.client ??
+      new ECSClient({
+        region: opts.region ?? process.env.AWS_REGION ?? "us-east-1",
+        ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+        maxAttempts: 1,
+      });
+    const concurrency = opts.concurrency ?? 10;
+    const limit = (f: ApiFamily): BucketLimit => ({ ...ECS_DEFAULT_LIMITS[f], ...opts.limits?.[f] });
+    this.buckets = {
+      read: new TokenBucket(limit("read").ratePerSec, limit("read").burst),
+      write: new TokenBucket(limit("write").ratePerSec, limit("write").burst),
+    };
+    this.queues = { read: new PQueue({ concurrency }), write: new PQueue({ concurrency }) };
+    this.retry = { ...DEFAULT_RETRY, ...opts.retry };
+  }
+
+  async listTasks(input: {
+    desiredStatus: "RUNNING" | "STOPPED";
+    nextToken?: string;
+  }): Promise<ListTasksPage> {
+    const out = await this.call("ListTasks", () =>
+      this.client.send(
+        new ListTasksCommand({
+          cluster: this.opts.cluster,
+          startedBy: this.opts.pool,
+          desiredStatus: input.desiredStatus,
+          maxResults: 100,
+          ...(input.nextToken ? { nextToken: input.nextToken } : {}),
+        }),
+      ),
+    );
+    return { taskArns: out.taskArns ?? [], ...(out.nextToken ? { nextToken: out.nextToken } : {}) };
+  }
+
+  async describeTasks(taskArns: string[]): Promise<DescribedTasks> {
+    if (taskArns.length === 0) return { tasks: [], missing: [] };
+    if (taskArns.length > 100)
+      throw new Error(`DescribeTasks takes at most 100 tasks, got ${taskArns.length}`);
+    const out = await this.call("DescribeTasks", () =>
+      this.client.send(new DescribeTasksCommand({ cluster: this.opts.cluster, tasks: taskArns })),
+    );
+    const tasks = (out.tasks ?? []).flatMap((t) => toEcsTask(t) ?? []);
+    const missing = (out.failures ?? []).filter((f) => f.reason === "MISSING" && f.arn).map((f) => f.arn!);
+    return { tasks, missing };
+  }
+
+  async runTask(input: RunTaskInput): Promise<RunTaskResult> {
+    if (!Number.isInteger(input.count) || input.count < 1 || input.count > 10) {
+      throw new Error(`RunTask count must be an integer 1–10, got ${input.count}`);
+    }
+    const req: RunTaskCommandInput = {
+      cluster: this.opts.cluster,
+      taskDefinition: input.taskDefinition,
+      count: input.count,
+      startedBy: this.opts.pool,
+      group: `warmpool:${this.opts.pool}`,
+      clientToken: input.clientToken,
+      tags: [{ key: "warmpool:pool", value: this.opts.pool }],
+      propagateTags: "TASK_DEFINITION",
+      ...this.placement(),
+      ...this.network(),
+    };
+    // The same clientToken on every attempt: ECS answers a retry with the first call's tasks.
+    const out = await this.call("RunTask", () => this.client.send(new RunTaskCommand(req)));
+    const tasks = (out.tasks ?? []).flatMap((t) => toEcsTask(t) ?? []);
+    const failures = (out.failures ?? []).map((f) => ({
+      reason: f.reason ?? "UNKNOWN",
+      ...(f.arn ? { arn: f.arn } : {}),
+      ...(f.detail ? { detail: f.detail } : {}),
+    }));
+    const now = Date.now();
+    for (const f of failures) {
+      const prev = this.runFailures.get(f.reason);
+      this.runFailures.set(f.reason, { count: (prev?.count ?? 0) + 1, lastAtMs: now });
+      this.opts.metrics?.runTaskFailuresTotal.inc({ pool: this.opts.pool, reason: boundedReason(f.reason) });
+    }
+    if (failures.length > 0) this.count("RunTask", "failure");
+    return { tasks, failures };
+  }
+
+  async stopTask(taskArn: string, reason: string): Promise<void> {
+    try {
+      await this.call("StopTask", () =>
+        this.client.send(
+          new StopTaskCommand({ cluster: this.opts.cluster, task: taskArn, reason: reason.slice(0, 255) }),
+        ),
+      );
+    } catch (err) {
+      // A task ECS no longer has is already where we wanted it.
+      if (
+        (err as { name?: string }).name === "InvalidParameterException" &&
+        /not found|MISSING/i.test(String(err))
+      ) {
+        return;
+      }
+      throw new Error(`stopping task ${taskIdOf(taskArn)}`, { cause: err });
+    }
+  }
+
+  /** Calls waiting in the queues (not yet sent), all APIs. */
+  get queued(): number {
+    return this.queues.read.size + this.queues.write.size;
+  }
+
+  /** Waits for calls in flight; queued calls abort through the driver's signal. */
+  async idle(): Promise<void> {
+    await Promise.all([this.queues.read.onIdle(), this.queues.write.onIdle()]);
+  }
+
+  destroy(): void {
+    this.queues.read.clear();
+    this.queues.write.clear();
+    if (!this.opts.client) this.client.destroy();
+  }
+
+  private placement(): Partial<RunTaskCommandInput> {
+    const p = this.opts.placement ?? {};
+    if ("launchType" in p) return { launchType: p.launchType };
+    if ("capacityProviderStrategy" in p) return { capacityProviderStrategy: p.capacityProviderStrategy };
+    return {};
+  }
+
+  private network(): Partial<RunTaskCommandInput> {
+    const n = this.opts.network;
+    if (!n || n.subnets.length === 0) return {};
+    return {
+      networkConfiguration: {
+        awsvpcConfiguration: {
+          subnets: n.subnets,
+          ...(n.securityGroups?.length ? { securityGroups: n.securityGroups } : {}),
+          assignPublicIp: n.assignPublicIp ? "ENABLED" : "DISABLED",
+        },
+      },
+    };
+  }
+
+  /** One logical call: queue → token → attempt, retrying throttling and transient faults. */
+  private async call<T>(api: EcsApi, send: () => Promise<T>): Promise<T> {
+    const family = API_FAMILY[api];
+    const signal = this.opts.signal;
+    for (let attempt = 0; ; attempt++) {
+      signal?.throwIfAborted();
+      this.waiting[api]++;
+      this.depth(api);
+      let res: { ok: true; value: T } | { ok: false; err: unknown };
+      try {
+        res = (await this.queues[family].add(
+          async () => {
+            await this.buckets[family].take(signal);
+            this.waiting[api]--;
+            this.depth(api);
+            const end = this.opts.metrics?.awsRequestDuration.startTimer({ pool: this.opts.pool, api });
+            try {
+              return { ok: true as const, value: await send() };
+            } catch (err) {
+              return { ok: false as const, err };
+            } finally {
+              end?.();
+            }
+          },
+          signal ? { signal } : {},
+        )) as typeof res;
+      } catch (err) {
+        this.waiting[api] = Math.max(0, this.waiting[api] - 1);
+        this.depth(api);
+        throw err;
+      }
+      if (res.ok) {
+        this.count(api, "ok");
+        return res.value;
+      }
+      const cls = classifyError(res.err);
+      this.count(api, cls === "throttled" ? "throttled" : "error");
+      if (cls === "throttled") this.buckets[family].penalize();
+      if (cls === "fatal" || attempt + 1 >= this.retry.maxAttempts) {
+        throw res.err instanceof Error ? res.err : new Error(`${api} failed: ${String(res.err)}`);
+      }
+      await sleep(backoffMs(attempt, this.retry.baseMs, this.retry.maxMs), signal);
+    }
+  }
+
+  private count(api: EcsApi, outcome: "ok" | "throttled" | "error" | "failure"): void {
+    this.opts.metrics?.awsRequestsTotal.inc({ pool: this.opts.pool, api, outcome });
+  }
+
+  private depth(api: EcsApi): void {
+    this.opts.metrics?.awsQueueDepth.set({ pool: this.opts.pool, api }, this.waiting[api]);
+  }
+}
+
+/** RunTask failure reasons are a short, bounded vocabulary; anything else is "other". */
+function boundedReason(reason: string): string {
+  const head = reason.split(/[:\s]/)[0] ?? "other";
+  return /^(RESOURCE|AGENT|ATTRIBUTE|MISSING|CAPACITY|INACTIVE|UNKNOWN)/.test(head)
+    ? reason.slice(0, 40)
+    : "other";
+}

@@ -1,0 +1,30 @@
+import type { Task } from "@aws-sdk/client-ecs";
+import type { EcsStatus, EcsTask } from "../plan/index.js";
+
+/** The task id is the last segment of its ARN (`arn:…:task/<cluster>/<id>`). */
+export function taskIdOf(taskArn: string): string {
+  const i = taskArn.lastIndexOf("/");
+  return i < 0 ? taskArn : taskArn.slice(i + 1);
+}
+
+const ms = (d: Date | undefined): number | undefined => (d ? d.getTime() : undefined);
+
+/** Translates the SDK's Task into the planner's EcsTask; nothing else of the SDK leaks further. */
+export function toEcsTask(t: Task): EcsTask | undefined {
+  if (!t.taskArn) return undefined;
+  const task: EcsTask = {
+    taskId: taskIdOf(t.taskArn),
+    taskArn: t.taskArn,
+    lastStatus: (t.lastStatus ?? "PROVISIONING") as EcsStatus,
+    desiredStatus: t.desiredStatus === "STOPPED" ? "STOPPED" : "RUNNING",
+    taskDefinitionArn: t.taskDefinitionArn ?? "",
+    createdAtMs: ms(t.createdAt) ?? 0,
+  };
+  const started = ms(t.startedAt);
+  if (started !== undefined) task.startedAtMs = started;
+  const stopped = ms(t.stoppedAt);
+  if (stopped !== undefined) task.stoppedAtMs = stopped;
+  if (t.stopCode) task.stopCode = t.stopCode;
+  if (t.stoppedReason) task.stoppedReason = t.stoppedReason;
+  return task;
+}

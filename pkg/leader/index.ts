@@ -1,0 +1,1 @@
+export { LeaderLease, LeaseLostError, type LeaderLeaseOptions } from "./lease.js";
