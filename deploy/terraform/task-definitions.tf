@@ -1,0 +1,174 @@
+# Task definitions of the three processes. Each process reads its settings from WARMPOOL_*
+# environment variables (every `warmpool` flag has one) and its secrets from ECS secrets, so no
+# secret is ever in a task definition.
+
+locals {
+  secret_redis_url = { name = "WARMPOOL_REDIS_URL", valueFrom = local.redis_secret_arn }
+
+  # `warmpool reconciler`: where and what to launch. Pool sizing is the desired state in Redis.
+  reconciler_env = merge(
+    {
+      WARMPOOL_POOL             = local.pool
+      WARMPOOL_CLUSTER          = local.cluster_arn
+      WARMPOOL_TASK_DEFINITION  = local.pool_family
+      WARMPOOL_REGION           = local.region
+      WARMPOOL_SUBNETS          = join(",", var.private_subnet_ids)
+      WARMPOOL_SECURITY_GROUPS  = aws_security_group.pool_tasks.id
+      WARMPOOL_ASSIGN_PUBLIC_IP = tostring(var.assign_public_ip)
+      WARMPOOL_METRICS_PORT     = tostring(var.metrics_port)
+    },
+    local.ec2 ? {
+      WARMPOOL_CAPACITY_PROVIDER = local.capacity_provider
+      WARMPOOL_ASG               = local.asg_name
+      } : {
+      WARMPOOL_LAUNCH_TYPE = "FARGATE"
+    },
+  )
+
+  # `warmpool gateway`: Redis only; tokens arrive as a secret.
+  gateway_env = {
+    WARMPOOL_POOL = local.pool
+    WARMPOOL_PORT = tostring(var.gateway_port)
+  }
+
+  # `warmpool bridge`: registers warm, then serves one user's session on the shared mount.
+  bridge_env = merge(var.extra_pool_environment, {
+    WARMPOOL_POOL           = local.pool
+    WARMPOOL_WORKSPACE_ROOT = local.workspace_mount
+    WARMPOOL_PORT           = tostring(var.bridge_port)
+  })
+
+  awslogs = {
+    for k, group in local.log_groups : k => {
+      logDriver = "awslogs"
+      options = {
+        awslogs-group         = group
+        awslogs-region        = local.region
+        awslogs-stream-prefix = k
+      }
+    }
+  }
+}
+
+resource "aws_ecs_task_definition" "pool" {
+  family                   = local.pool_family
+  network_mode             = "awsvpc"
+  requires_compatibilities = local.ec2 ? ["EC2"] : ["FARGATE"]
+  cpu                      = tostring(var.pool_cpu)
+  memory                   = tostring(var.pool_memory)
+  task_role_arn            = aws_iam_role.pool_task.arn
+  execution_role_arn       = aws_iam_role.pool_execution.arn
+
+  container_definitions = jsonencode([
+    {
+      name      = local.pool_container_name
+      image     = var.pool_image
+      essential = true
+      # The bridge is PID 1: it registers the task warm, waits for init_user, prepares
+      # /mnt/efs/<userId> and only then starts the agent command given after "--".
+      entryPoint       = ["warmpool", "bridge"]
+      command          = concat(["--"], var.agent_command)
+      user             = "${local.pool_uid}:${local.pool_gid}"
+      stopTimeout      = var.stop_timeout_seconds
+      portMappings     = [{ containerPort = var.bridge_port, protocol = "tcp", name = "session" }]
+      environment      = [for k in sort(keys(local.bridge_env)) : { name = k, value = local.bridge_env[k] }]
+      secrets          = [local.secret_redis_url]
+      mountPoints      = [{ sourceVolume = "workspaces", containerPath = local.workspace_mount, readOnly = false }]
+      logConfiguration = local.awslogs.pool
+    },
+  ])
+
+  volume {
+    name = "workspaces"
+    efs_volume_configuration {
+      file_system_id     = aws_efs_file_system.workspaces.id
+      transit_encryption = "ENABLED"
+      authorization_config {
+        access_point_id = aws_efs_access_point.workspaces.id
+        iam             = "ENABLED"
+      }
+    }
+  }
+
+  # RunTask propagates these to every pool task (propagateTags = TASK_DEFINITION).
+  tags = merge(local.tags, local.pool_tags)
+}
+
+resource "aws_ecs_task_definition" "reconciler" {
+  family                   = "${var.name}-reconciler"
+  network_mode             = "awsvpc"
+  requires_compatibilities = ["FARGATE"]
+  cpu                      = "256"
+  memory                   = "512"
+  task_role_arn            = aws_iam_role.reconciler_task.arn
+  execution_role_arn       = aws_iam_role.control_execution.arn
+
+  runtime_platform {
+    operating_system_family = "LINUX"
+    cpu_architecture        = "X86_64"
+  }
+
+  container_definitions = jsonencode([
+    {
+      name         = "reconciler"
+      image        = var.control_image
+      essential    = true
+      command      = ["reconciler"]
+      stopTimeout  = 30
+      portMappings = [{ containerPort = var.metrics_port, protocol = "tcp", name = "metrics" }]
+      environment  = [for k in sort(keys(local.reconciler_env)) : { name = k, value = local.reconciler_env[k] }]
+      secrets      = [local.secret_redis_url]
+      healthCheck = {
+        command     = ["CMD", "node", "/app/healthcheck.mjs", "http://127.0.0.1:${var.metrics_port}/metrics"]
+        interval    = 15
+        timeout     = 5
+        retries     = 3
+        startPeriod = 20
+      }
+      logConfiguration = local.awslogs.reconciler
+    },
+  ])
+
+  tags = local.tags
+}
+
+# No task_role_arn: the gateway talks to Redis only and gets no AWS credentials at all.
+resource "aws_ecs_task_definition" "gateway" {
+  family                   = "${var.name}-gateway"
+  network_mode             = "awsvpc"
+  requires_compatibilities = ["FARGATE"]
+  cpu                      = "256"
+  memory                   = "512"
+  execution_role_arn       = aws_iam_role.control_execution.arn
+
+  runtime_platform {
+    operating_system_family = "LINUX"
+    cpu_architecture        = "X86_64"
+  }
+
+  container_definitions = jsonencode([
+    {
+      name         = "gateway"
+      image        = var.control_image
+      essential    = true
+      command      = ["gateway"]
+      stopTimeout  = 30
+      portMappings = [{ containerPort = var.gateway_port, protocol = "tcp", name = "http" }]
+      environment  = [for k in sort(keys(local.gateway_env)) : { name = k, value = local.gateway_env[k] }]
+      secrets = [
+        local.secret_redis_url,
+        { name = "WARMPOOL_TOKENS", valueFrom = local.gateway_tokens_secret_arn },
+      ]
+      healthCheck = {
+        command     = ["CMD", "node", "/app/healthcheck.mjs", "http://127.0.0.1:${var.gateway_port}/healthz"]
+        interval    = 15
+        timeout     = 5
+        retries     = 3
+        startPeriod = 10
+      }
+      logConfiguration = local.awslogs.gateway
+    },
+  ])
+
+  tags = local.tags
+}

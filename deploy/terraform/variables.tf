@@ -1,0 +1,313 @@
+# Inputs. Infrastructure that on-call does not tune lives here; pool sizing (minWarm, maxWarm, …)
+# lives in Redis as the desired state and is changed with `warmpool ctl`, not with Terraform.
+
+variable "name" {
+  description = "Prefix for every resource this module names, e.g. \"warmpool-prod\"."
+  type        = string
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,27}$", var.name))
+    error_message = "name: 2-28 characters, lower-case letters, digits and '-', starting with a letter."
+  }
+}
+
+variable "environment" {
+  description = "Environment label; the shared EFS access point is rooted at /workspaces/<environment>."
+  type        = string
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9_-]{0,31}$", var.environment))
+    error_message = "environment: 1-32 characters of [a-z0-9_-], so it is safe as a directory name."
+  }
+}
+
+variable "pool" {
+  description = "Pool name (the Redis key tag wp:{<pool>}: and the RunTask startedBy). Defaults to name."
+  type        = string
+  default     = null
+  validation {
+    condition     = var.pool == null || can(regex("^[A-Za-z0-9_-]{1,36}$", coalesce(var.pool, "x")))
+    error_message = "pool: 1-36 characters of [A-Za-z0-9_-] (ECS limits startedBy to 36 characters)."
+  }
+}
+
+variable "region" {
+  description = "AWS region the processes call; the provider's region when null."
+  type        = string
+  default     = null
+}
+
+# --- network -----------------------------------------------------------------------------------
+
+variable "vpc_id" {
+  description = "Existing VPC."
+  type        = string
+}
+
+variable "private_subnet_ids" {
+  description = "Existing private subnets (at least two AZs): tasks, instances, EFS, Redis."
+  type        = list(string)
+  validation {
+    condition     = length(var.private_subnet_ids) >= 2
+    error_message = "private_subnet_ids: give at least two subnets in different availability zones."
+  }
+}
+
+variable "public_subnet_ids" {
+  description = "Public subnets for an internet-facing gateway load balancer; unused when gateway_internal."
+  type        = list(string)
+  default     = []
+}
+
+variable "assign_public_ip" {
+  description = "Give tasks a public IP (only for subnets without a NAT gateway)."
+  type        = bool
+  default     = false
+}
+
+variable "session_client_security_group_ids" {
+  description = "Security groups of whatever connects to a claimed task's bridge endpoint."
+  type        = list(string)
+  default     = []
+}
+
+variable "session_client_cidrs" {
+  description = "CIDR blocks allowed to connect to a claimed task's bridge endpoint."
+  type        = list(string)
+  default     = []
+}
+
+variable "metrics_scraper_cidrs" {
+  description = "CIDR blocks allowed to scrape the reconciler's and the gateway's /metrics."
+  type        = list(string)
+  default     = []
+}
+
+# --- cluster and capacity ----------------------------------------------------------------------
+
+variable "existing_cluster_arn" {
+  description = "Run in this ECS cluster instead of creating one."
+  type        = string
+  default     = null
+}
+
+variable "capacity" {
+  description = "Where pool tasks run: \"ec2\" (ASG with a hibernated warm pool) or \"fargate\"."
+  type        = string
+  default     = "ec2"
+  validation {
+    condition     = contains(["ec2", "fargate"], var.capacity)
+    error_message = "capacity: must be \"ec2\" or \"fargate\"."
+  }
+}
+
+variable "manage_cluster_capacity_providers" {
+  description = "Attach the capacity providers to the cluster (replaces the cluster's list; off for a shared existing cluster)."
+  type        = bool
+  default     = null
+}
+
+variable "instance_type" {
+  description = "One instance type (warm pools cannot use mixed instances); must support hibernation."
+  type        = string
+  default     = "m6i.xlarge"
+}
+
+variable "ami_ssm_parameter" {
+  description = "SSM parameter holding the AMI id, resolved at launch; point it at the golden AMI parameter once built."
+  type        = string
+  default     = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
+}
+
+variable "root_volume_size_gb" {
+  description = "Encrypted root volume; hibernation stores RAM on it, so it must exceed the instance's memory plus the AMI."
+  type        = number
+  default     = 60
+}
+
+variable "root_volume_kms_key_id" {
+  description = "KMS key for the root volume; the account's default EBS key when null."
+  type        = string
+  default     = null
+}
+
+variable "asg_min_size" {
+  description = "Minimum InService instances."
+  type        = number
+  default     = 1
+}
+
+variable "asg_max_size" {
+  description = "Maximum InService instances (cost ceiling of the EC2 tier)."
+  type        = number
+  default     = 10
+}
+
+variable "warm_instances_min" {
+  description = "Hibernated instances kept in the ASG warm pool."
+  type        = number
+  default     = 1
+}
+
+variable "warm_instances_max_prepared" {
+  description = "Ceiling of InService + warm-pool instances; null lets the ASG use max_size."
+  type        = number
+  default     = null
+}
+
+variable "capacity_target_percent" {
+  description = "ECS managed scaling target utilisation of the capacity provider."
+  type        = number
+  default     = 100
+}
+
+# --- images and the pool task ------------------------------------------------------------------
+
+variable "control_image" {
+  description = "Image of the reconciler and the gateway (deploy/docker/Dockerfile), by digest or immutable tag."
+  type        = string
+}
+
+variable "pool_image" {
+  description = "Agent image with the bridge added (deploy/docker/bridge.Dockerfile)."
+  type        = string
+}
+
+variable "agent_command" {
+  description = "The agent's command, started by the bridge once a user is assigned."
+  type        = list(string)
+  validation {
+    condition     = length(var.agent_command) > 0
+    error_message = "agent_command: give the agent's argv, e.g. [\"optima\", \"headless\"]."
+  }
+}
+
+variable "pool_cpu" {
+  description = "CPU units of one pool task."
+  type        = number
+  default     = 1024
+}
+
+variable "pool_memory" {
+  description = "Memory (MiB) of one pool task."
+  type        = number
+  default     = 2048
+}
+
+variable "bridge_port" {
+  description = "Port the bridge serves a claimed session on."
+  type        = number
+  default     = 7070
+}
+
+variable "stop_timeout_seconds" {
+  description = "Time between SIGTERM and SIGKILL, so the bridge can drain a session (ECS caps it at 120)."
+  type        = number
+  default     = 120
+  validation {
+    condition     = var.stop_timeout_seconds >= 10 && var.stop_timeout_seconds <= 120
+    error_message = "stop_timeout_seconds: between 10 and 120."
+  }
+}
+
+variable "extra_pool_environment" {
+  description = "Extra plain environment for the pool container (no secrets here)."
+  type        = map(string)
+  default     = {}
+}
+
+# --- control plane -----------------------------------------------------------------------------
+
+variable "metrics_port" {
+  description = "Port of the reconciler's /metrics."
+  type        = number
+  default     = 9464
+}
+
+variable "gateway_port" {
+  description = "Port the gateway listens on."
+  type        = number
+  default     = 8080
+}
+
+variable "gateway_desired_count" {
+  description = "Gateway replicas (stateless; Redis holds every claim)."
+  type        = number
+  default     = 2
+}
+
+variable "gateway_internal" {
+  description = "Internal load balancer (the usual case: the session service calls the gateway)."
+  type        = bool
+  default     = true
+}
+
+variable "gateway_ingress_cidrs" {
+  description = "CIDR blocks allowed to reach the gateway load balancer."
+  type        = list(string)
+  default     = []
+}
+
+variable "gateway_certificate_arn" {
+  description = "ACM certificate for an HTTPS listener; plain HTTP (port 80) when null."
+  type        = string
+  default     = null
+}
+
+variable "gateway_tokens" {
+  description = "Bearer tokens the gateway accepts; stored in Secrets Manager. Ignored when gateway_tokens_secret_arn is set."
+  type        = list(string)
+  default     = []
+  sensitive   = true
+}
+
+variable "gateway_tokens_secret_arn" {
+  description = "Existing secret whose value is the gateway's comma-separated bearer tokens."
+  type        = string
+  default     = null
+}
+
+# --- Redis -------------------------------------------------------------------------------------
+
+variable "existing_redis_url_secret_arn" {
+  description = "Use an existing Redis: a Secrets Manager secret whose value is its URL (rediss://:token@host:port). Creates ElastiCache when null."
+  type        = string
+  default     = null
+}
+
+variable "redis_auth_token" {
+  description = "AUTH token of the ElastiCache group created here (16-128 printable characters, no @ \" /)."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
+variable "redis_node_type" {
+  description = "ElastiCache node type."
+  type        = string
+  default     = "cache.t4g.small"
+}
+
+variable "redis_engine_version" {
+  description = "ElastiCache Redis OSS engine version."
+  type        = string
+  default     = "7.1"
+}
+
+# --- the rest ----------------------------------------------------------------------------------
+
+variable "log_retention_days" {
+  description = "CloudWatch log retention."
+  type        = number
+  default     = 30
+}
+
+variable "container_insights" {
+  description = "Enable Container Insights on a cluster created here."
+  type        = bool
+  default     = true
+}
+
+variable "tags" {
+  description = "Tags for every resource."
+  type        = map(string)
+  default     = {}
+}
