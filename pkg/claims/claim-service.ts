@@ -1,0 +1,314 @@
+/**
+ * The claim side of the pool as a library: what the gateway serves over HTTP and what an existing
+ * session service calls directly. A claim resolves when the task's bridge reports the session
+ * ready for that user (allocation latency = request → ready), not when a task is merely taken.
+ */
+import { randomUUID } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import type { Redis } from "ioredis";
+import type { Metrics } from "../metrics/index.js";
+import { ClaimKeys, ENDED_CLAIM_RETENTION_MS, IDEMPOTENCY_TTL_MS } from "./claim-keys.js";
+import { ClaimNotices } from "./notices.js";
+import { parseSnapshot } from "./records.js";
+import { defineScripts, runScript } from "./scripts.js";
+import type {
+  ClaimNotice,
+  ClaimRequest,
+  ClaimResult,
+  ClaimState,
+  HeartbeatResult,
+  ReadyClaim,
+  ReleaseResult,
+} from "./types.js";
+import {
+  DEFAULT_LIMITS,
+  validateClaimId,
+  validateClaimRequest,
+  validateLeaseSeconds,
+  type ClaimLimits,
+} from "./validate.js";
+
+export interface ClaimServiceOptions {
+  pool: string;
+  /** Connection for commands and scripts. */
+  redis: Redis;
+  /** Connection for the notice subscription; `redis.duplicate()` when absent. */
+  subscriber?: Redis;
+  metrics?: Pick<Metrics, "claimsTotal" | "claimDuration" | "claimsWaiting">;
+  limits?: Partial<ClaimLimits>;
+  /** How long a taken warm task may take to report ready before the claim times out. */
+  readyTimeoutMs?: number;
+}
+
+export interface PoolSummary {
+  pool: string;
+  tasks: { starting: number; warm: number; claimed: number; draining: number };
+  waiting: number;
+  /** Age of the oldest idle warm task, ms (0 when none). */
+  oldestWarmAgeMs: number;
+}
+
+export class ClaimService {
+  readonly pool: string;
+  readonly limits: ClaimLimits;
+  private readonly keys: ClaimKeys;
+  private readonly redis: Redis;
+  private readonly subscriber: Redis;
+  private readonly ownSubscriber: boolean;
+  private readonly notices: ClaimNotices;
+  private readonly readyTimeoutMs: number;
+
+  constructor(private readonly opts: ClaimServiceOptions) {
+    this.pool = opts.pool;
+    this.keys = new ClaimKeys(opts.pool);
+    this.redis = opts.redis;
+    this.ownSubscriber = !opts.subscriber;
+    this.subscriber = opts.subscriber ?? opts.redis.duplicate();
+    this.notices = new ClaimNotices(this.subscriber, this.keys.readyChannel);
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.readyTimeoutMs = opts.readyTimeoutMs ?? 15_000;
+    defineScripts(this.redis);
+  }
+
+  /** Subscribes to claim notices; claims made before it resolves would wait for their timeout. */
+  async start(): Promise<void> {
+    await this.notices.start();
+  }
+
+  async close(): Promise<void> {
+    this.notices.close();
+    if (this.ownSubscriber) this.subscriber.disconnect();
+  }
+
+  /** Throws InvalidClaimInput for bad input; Redis errors propagate (the gateway answers 503). */
+  async claim(req: ClaimRequest): Promise<ClaimResult> {
+    const t0 = performance.now();
+    const v = validateClaimRequest(req, this.limits);
+    let result: ClaimResult;
+    try {
+      result = await this.claimValid(v.userId, v.leaseMs, v.waitMs, v.idempotencyKey);
+    } catch (e) {
+      this.observe("error", t0);
+      throw e;
+    }
+    if (result.outcome === "ready") this.observe(result.claim.warm ? "hit" : "queued", t0);
+    else if (result.outcome === "timeout") this.observe("timeout", t0);
+    else if (result.outcome === "failed") this.observe("error", t0);
+    return result;
+  }
+
+  async heartbeat(claimId: string, leaseSeconds?: number): Promise<HeartbeatResult> {
+    validateClaimId(claimId);
+    const leaseMs = leaseSeconds === undefined ? "" : validateLeaseSeconds(leaseSeconds, this.limits) * 1000;
+    const k = this.keys;
+    const r = (await runScript(
+      this.redis,
+      "heartbeat",
+      [k.claim(claimId), k.claims, k.events],
+      [claimId, leaseMs, k.taskPrefix, k.readyChannel, ENDED_CLAIM_RETENTION_MS],
+    )) as [number, (string | number)?];
+    switch (Number(r[0])) {
+      case 1:
+        return { outcome: "renewed", leaseExpiresAtMs: Number(r[1]) };
+      case -1:
+        return { outcome: "unknown" };
+      case -3:
+        return { outcome: "expired" };
+      case -5:
+        return { outcome: "waiting" };
+      default:
+        return { outcome: "ended", state: String(r[1]) as ClaimState };
+    }
+  }
+
+  /** Ends the claim; its task drains and is stopped by the reconciler (never reused). */
+  async release(claimId: string, reason = "released"): Promise<ReleaseResult> {
+    validateClaimId(claimId);
+    const r = await this.endClaim(claimId, "released", reason, false);
+    if (r.code === 2) return { outcome: "released", taskId: r.detail };
+    if (r.code === 1) return { outcome: "released" };
+    if (r.code === 0) return { outcome: "already-ended", state: r.detail as ClaimState };
+    return { outcome: "unknown" };
+  }
+
+  async summary(): Promise<PoolSummary> {
+    const k = this.keys;
+    const snap = parseSnapshot(
+      await runScript(this.redis, "snapshot", [k.tasks, k.claims, k.waiting], [k.taskPrefix]),
+    );
+    const tasks = { starting: 0, warm: 0, claimed: 0, draining: 0 };
+    let oldest = snap.nowMs;
+    for (const r of snap.records) {
+      tasks[r.state]++;
+      if (r.state === "warm" && r.warmAtMs !== undefined) oldest = Math.min(oldest, r.warmAtMs);
+    }
+    this.opts.metrics?.claimsWaiting.set({ pool: this.pool }, snap.waiting);
+    return { pool: this.pool, tasks, waiting: snap.waiting, oldestWarmAgeMs: snap.nowMs - oldest };
+  }
+
+  /** Refreshes gauges this service owns (before a scrape). */
+  async refreshGauges(): Promise<void> {
+    const waiting = await this.redis.llen(this.keys.waiting);
+    this.opts.metrics?.claimsWaiting.set({ pool: this.pool }, waiting);
+  }
+
+  private async claimValid(
+    userId: string,
+    leaseMs: number,
+    waitMs: number,
+    idem?: string,
+  ): Promise<ClaimResult> {
+    const k = this.keys;
+    const claimId = randomUUID();
+    // Listen before the claim exists, so a ready notice can never come before the listener.
+    const pending = this.notices.expect(claimId);
+    let reply: [number, ...(string | number)[]];
+    try {
+      reply = (await runScript(
+        this.redis,
+        "claim",
+        [k.warm, k.claims, k.waiting, k.events, k.claim(claimId), k.idempotency(idem ?? "-")],
+        [
+          claimId,
+          userId,
+          leaseMs,
+          waitMs > 0 ? "1" : "0",
+          k.taskPrefix,
+          idem ? "1" : "0",
+          IDEMPOTENCY_TTL_MS,
+          waitMs,
+        ],
+      )) as typeof reply;
+    } catch (e) {
+      pending.cancel();
+      throw e;
+    }
+    switch (Number(reply[0])) {
+      case 1:
+        pending.arm(Math.max(this.readyTimeoutMs, waitMs));
+        return this.settle(claimId, await pending.promise);
+      case 0:
+        pending.arm(waitMs);
+        return this.settle(claimId, await pending.promise);
+      case -1:
+        pending.cancel();
+        return { outcome: "timeout", claimId, reason: "the pool has no warm task and waitMs is 0" };
+      case 2:
+        pending.cancel();
+        return this.replay(String(reply[1]), waitMs);
+      default:
+        pending.cancel();
+        return { outcome: "conflict", reason: "Idempotency-Key was already used for another userId" };
+    }
+  }
+
+  /** Turns the notice (or its absence) into a result; without one, the claim is cancelled atomically. */
+  private async settle(claimId: string, n: ClaimNotice | undefined, replayed = false): Promise<ClaimResult> {
+    if (n?.state === "ready") return { outcome: "ready", claim: readyFrom(n), replayed };
+    if (n?.state === "failed")
+      return { outcome: "failed", claimId, reason: n.detail ?? "the task failed to start the session" };
+    if (n) return { outcome: "ended", claimId, state: n.state };
+    // No notice in time (or one lost while the subscription was down): cancel unless it is ready.
+    const r = await this.endClaim(claimId, "timeout", "claim-timeout", true);
+    if (r.code === 3 || (r.code === 0 && r.detail === "ready")) {
+      const ready = await this.readClaim(claimId);
+      if (ready) return { outcome: "ready", claim: ready, replayed };
+    }
+    if (r.code === 0 && r.detail === "failed") {
+      const detail = await this.redis.hget(this.keys.claim(claimId), "detail");
+      return { outcome: "failed", claimId, reason: detail ?? "the task failed to start the session" };
+    }
+    if (r.code === 0 && r.detail !== "timeout")
+      return { outcome: "ended", claimId, state: r.detail as ClaimState };
+    const why = r.code === 2 ? "the task did not report ready in time" : "no task became warm within waitMs";
+    return { outcome: "timeout", claimId, reason: why };
+  }
+
+  /** Same Idempotency-Key again: answer with the earlier claim, waiting for it if still pending. */
+  private async replay(claimId: string, waitMs: number): Promise<ClaimResult> {
+    const pending = this.notices.expect(claimId);
+    const state = (await this.redis.hget(this.keys.claim(claimId), "state")) as ClaimState | null;
+    if (state === "ready") {
+      pending.cancel();
+      const ready = await this.readClaim(claimId);
+      if (ready) return { outcome: "ready", claim: ready, replayed: true };
+    }
+    if (state === "waiting" || state === "assigned") {
+      pending.arm(Math.max(waitMs, state === "assigned" ? this.readyTimeoutMs : 0));
+      const n = await pending.promise;
+      if (n) return this.settle(claimId, n, true);
+      const again = await this.readClaim(claimId);
+      if (again) return { outcome: "ready", claim: again, replayed: true };
+      return {
+        outcome: "timeout",
+        claimId,
+        reason: "the earlier claim with this Idempotency-Key is still pending",
+      };
+    }
+    pending.cancel();
+    return { outcome: "ended", claimId, state: state ?? "timeout" };
+  }
+
+  /** A ready claim as the caller receives it, or undefined when it is not ready. */
+  private async readClaim(claimId: string): Promise<ReadyClaim | undefined> {
+    const k = this.keys;
+    const [state, taskId, warm] = await this.redis.hmget(k.claim(claimId), "state", "taskId", "warm");
+    if (state !== "ready" || !taskId) return undefined;
+    const [[, task], [, lease]] = (await this.redis
+      .multi()
+      .hmget(k.task(taskId), "endpoint", "token")
+      .zscore(k.claims, claimId)
+      .exec()) as [[unknown, (string | null)[]], [unknown, string | null]];
+    return {
+      claimId,
+      taskId,
+      endpoint: task[0] ?? "",
+      token: task[1] ?? "",
+      leaseExpiresAtMs: Number(lease ?? 0),
+      warm: warm === "1",
+    };
+  }
+
+  private async endClaim(
+    claimId: string,
+    final: "released" | "timeout",
+    reason: string,
+    keepReady: boolean,
+  ): Promise<{ code: number; detail?: string }> {
+    const k = this.keys;
+    const r = (await runScript(
+      this.redis,
+      "release",
+      [k.claim(claimId), k.claims, k.waiting, k.events],
+      [
+        claimId,
+        k.taskPrefix,
+        final,
+        reason,
+        keepReady ? "1" : "0",
+        k.readyChannel,
+        ENDED_CLAIM_RETENTION_MS,
+        "",
+      ],
+    )) as [number, string?];
+    return { code: Number(r[0]), ...(r[1] !== undefined ? { detail: String(r[1]) } : {}) };
+  }
+
+  private observe(outcome: "hit" | "queued" | "timeout" | "error", t0: number): void {
+    const m = this.opts.metrics;
+    if (!m) return;
+    m.claimsTotal.inc({ pool: this.pool, outcome });
+    m.claimDuration.observe({ pool: this.pool, outcome }, (performance.now() - t0) / 1000);
+  }
+}
+
+function readyFrom(n: Extract<ClaimNotice, { state: "ready" }>): ReadyClaim {
+  return {
+    claimId: n.claimId,
+    taskId: n.taskId,
+    endpoint: n.endpoint,
+    token: n.token,
+    leaseExpiresAtMs: n.leaseExpiresAtMs,
+    warm: n.warm,
+  };
+}

@@ -1,0 +1,21 @@
+--[[ Reconciler: remove the record of a task ECS no longer has. A claim it still served is ended as
+  `lost` (its user's session died with the task) and the claimant is told.
+  Input:  KEYS[1] task:<taskId>  KEYS[2] tasks (set)  KEYS[3] warm (zset)  KEYS[4] claims (zset)
+          KEYS[5] task:<taskId>:inbox
+          ARGV[1] taskId  ARGV[2] claim key prefix  ARGV[3] ready channel  ARGV[4] retention ms of an ended claim
+  Output: 1 a record was removed, 0 there was none ]]
+local claimId = redis.call('HGET', KEYS[1], 'claimId')
+if claimId then
+  local claimKey = ARGV[2] .. claimId
+  local cstate = redis.call('HGET', claimKey, 'state')
+  if cstate == 'assigned' or cstate == 'ready' then
+    redis.call('HSET', claimKey, 'state', 'lost')
+    redis.call('PEXPIRE', claimKey, ARGV[4])
+    redis.call('ZREM', KEYS[4], claimId)
+    redis.call('PUBLISH', ARGV[3], cjson.encode({claimId = claimId, state = 'lost'}))
+  end
+end
+redis.call('SREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('DEL', KEYS[5])
+return redis.call('DEL', KEYS[1])

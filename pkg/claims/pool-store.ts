@@ -1,0 +1,104 @@
+/**
+ * The reconciler's Redis operations on one pool (contract: docs/redis-contract.md). Every state
+ * change goes through a Lua script so it is atomic with the gateway's claims.
+ */
+import type { Redis } from "ioredis";
+import type { TaskRecord } from "../plan/index.js";
+import { ClaimKeys, ENDED_CLAIM_RETENTION_MS, EVENTS_MAXLEN } from "./claim-keys.js";
+import { parseSnapshot } from "./records.js";
+import { defineScripts, queueScript, runScript } from "./scripts.js";
+
+/** Leases expired per script call; the loop repeats until none is left. */
+const EXPIRE_BATCH = 500;
+
+export class PoolStore {
+  private readonly keys: ClaimKeys;
+
+  constructor(
+    private readonly redis: Redis,
+    readonly pool: string,
+  ) {
+    this.keys = new ClaimKeys(pool);
+    defineScripts(redis);
+  }
+
+  /** All task records of the pool (for the planner) and the waiting-claim count, read consistently enough for one pass. */
+  async observe(): Promise<{ records: TaskRecord[]; waiting: number }> {
+    const k = this.keys;
+    const reply = await runScript(this.redis, "snapshot", [k.tasks, k.claims, k.waiting], [k.taskPrefix]);
+    const { records, waiting } = parseSnapshot(reply);
+    return { records, waiting };
+  }
+
+  /** Record launches RunTask returned: `starting`, never overwriting an existing record (HSETNX semantics). */
+  async recordLaunches(tasks: { taskId: string; taskArn: string; revision: string }[]): Promise<void> {
+    if (tasks.length === 0) return;
+    const p = this.redis.pipeline();
+    for (const t of tasks) {
+      queueScript(
+        this.redis,
+        p,
+        "record-launch",
+        [this.keys.task(t.taskId), this.keys.tasks],
+        [t.taskId, t.taskArn, t.revision],
+      );
+    }
+    const results = await p.exec();
+    const failed = results?.find(([err]) => err);
+    if (failed?.[0]) throw new Error(`recording ${tasks.length} launches`, { cause: failed[0] });
+  }
+
+  /** starting|warm → draining only if not claimed (atomic, Lua). Returns false when it was claimed (or gone): then the caller must NOT stop it. */
+  async cordon(taskId: string, reason: string): Promise<boolean> {
+    const k = this.keys;
+    const r = await runScript(
+      this.redis,
+      "cordon",
+      [k.task(taskId), k.warm, k.events, k.inbox(taskId)],
+      [taskId, reason],
+    );
+    return Number(r) === 1;
+  }
+
+  /** Claims whose lease is past due (Redis TIME) → claimed task draining, claim expired, event. Returns the taskIds. */
+  async expireLeases(): Promise<string[]> {
+    const k = this.keys;
+    const drained: string[] = [];
+    for (;;) {
+      const batch = (await runScript(
+        this.redis,
+        "expire",
+        [k.claims, k.events],
+        [k.claimPrefix, k.taskPrefix, EXPIRE_BATCH, k.readyChannel, ENDED_CLAIM_RETENTION_MS],
+      )) as string[];
+      drained.push(...batch);
+      // Fewer than a batch drained means the script saw fewer due claims (it drains every due one it reads).
+      if (batch.length < EXPIRE_BATCH) {
+        const stillDue = await this.redis.zcount(k.claims, "-inf", `(${await this.redisNowMs()}`);
+        if (stillDue === 0) return drained;
+      }
+    }
+  }
+
+  /** Remove the record of a task ECS no longer has (and its warm-set entry). */
+  async forget(taskId: string): Promise<void> {
+    const k = this.keys;
+    await runScript(
+      this.redis,
+      "forget",
+      [k.task(taskId), k.tasks, k.warm, k.claims, k.inbox(taskId)],
+      [taskId, k.claimPrefix, k.readyChannel, ENDED_CLAIM_RETENTION_MS],
+    );
+  }
+
+  /** Append to the events stream (capped). */
+  async emit(type: string, fields: Record<string, string> = {}): Promise<void> {
+    const flat = Object.entries(fields).flat();
+    await this.redis.xadd(this.keys.events, "MAXLEN", "~", EVENTS_MAXLEN, "*", "type", type, ...flat);
+  }
+
+  private async redisNowMs(): Promise<number> {
+    const [s, us] = await this.redis.time();
+    return Number(s) * 1000 + Math.floor(Number(us) / 1000);
+  }
+}

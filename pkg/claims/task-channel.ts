@@ -1,0 +1,153 @@
+/**
+ * The bridge's side of the claim protocol for one task: register warm, receive inbox messages
+ * (BLPOP: no polling, no inbound control port), report ready or failure, end the session.
+ */
+import type { Redis } from "ioredis";
+import { ClaimKeys, ENDED_CLAIM_RETENTION_MS } from "./claim-keys.js";
+import { defineScripts, runScript } from "./scripts.js";
+import type { InboxMessage } from "./types.js";
+
+export type RegisterResult =
+  | { outcome: "warm" }
+  | { outcome: "claimed"; claimId: string; userId: string }
+  | { outcome: "draining" }
+  | { outcome: "already-registered"; state: string };
+
+export type ReadyResult =
+  | { outcome: "ready"; leaseExpiresAtMs: number }
+  | { outcome: "failed" }
+  | { outcome: "not-this-task" }
+  | { outcome: "claim-ended"; state: string };
+
+export class TaskChannel {
+  private readonly keys: ClaimKeys;
+
+  constructor(
+    private readonly redis: Redis,
+    pool: string,
+    readonly taskId: string,
+  ) {
+    this.keys = new ClaimKeys(pool);
+    defineScripts(redis);
+  }
+
+  async register(r: {
+    taskArn: string;
+    revision?: string;
+    endpoint: string;
+    token: string;
+  }): Promise<RegisterResult> {
+    const k = this.keys;
+    const reply = (await runScript(
+      this.redis,
+      "register",
+      [k.task(this.taskId), k.tasks, k.warm, k.waiting, k.claims, k.events, k.inbox(this.taskId)],
+      [
+        this.taskId,
+        r.taskArn,
+        r.revision ?? "",
+        r.endpoint,
+        r.token,
+        k.claimPrefix,
+        ENDED_CLAIM_RETENTION_MS,
+      ],
+    )) as [number, string?, string?];
+    switch (Number(reply[0])) {
+      case 0:
+        return { outcome: "warm" };
+      case 1:
+        return { outcome: "claimed", claimId: String(reply[1]), userId: String(reply[2]) };
+      case -1:
+        return { outcome: "draining" };
+      default:
+        return { outcome: "already-registered", state: String(reply[1]) };
+    }
+  }
+
+  /**
+   * Blocks until the next inbox message. `blocking` must be a connection of its own (BLPOP holds
+   * it); disconnecting it is how a shutdown interrupts the wait. Malformed entries are skipped and
+   * reported through `onMalformed`: only the scripts write this list.
+   */
+  async next(blocking: Redis, onMalformed?: (raw: string) => void): Promise<InboxMessage> {
+    for (;;) {
+      const r = await blocking.blpop(this.keys.inbox(this.taskId), 0);
+      if (!r) continue;
+      const msg = parseInbox(r[1]);
+      if (msg) return msg;
+      onMalformed?.(r[1]);
+    }
+  }
+
+  async reportReady(claimId: string): Promise<ReadyResult> {
+    return this.report(claimId, "ready", "");
+  }
+
+  async reportFailed(claimId: string, detail: string): Promise<ReadyResult> {
+    return this.report(claimId, "failed", detail.slice(0, 500));
+  }
+
+  /** The agent exited or the bridge is stopping: the claim ends, the task drains. */
+  async endSession(claimId: string, reason: string): Promise<void> {
+    const k = this.keys;
+    await runScript(
+      this.redis,
+      "release",
+      [k.claim(claimId), k.claims, k.waiting, k.events],
+      [claimId, k.taskPrefix, "ended", reason, "0", k.readyChannel, ENDED_CLAIM_RETENTION_MS, this.taskId],
+    );
+  }
+
+  /** Leave the pool before exiting (SIGTERM while warm). False when a claim got here first. */
+  async cordonSelf(reason: string): Promise<boolean> {
+    const k = this.keys;
+    const r = await runScript(
+      this.redis,
+      "cordon",
+      [k.task(this.taskId), k.warm, k.events, k.inbox(this.taskId)],
+      [this.taskId, reason],
+    );
+    return Number(r) === 1;
+  }
+
+  /** The task's record as Redis holds it (for a bridge deciding what a late claim means). */
+  async record(): Promise<Record<string, string>> {
+    return this.redis.hgetall(this.keys.task(this.taskId));
+  }
+
+  private async report(claimId: string, outcome: "ready" | "failed", detail: string): Promise<ReadyResult> {
+    const k = this.keys;
+    const reply = (await runScript(
+      this.redis,
+      "ready",
+      [k.task(this.taskId), k.claim(claimId), k.claims, k.events],
+      [this.taskId, claimId, outcome, detail, k.readyChannel, ENDED_CLAIM_RETENTION_MS],
+    )) as [number, (string | number)?];
+    switch (Number(reply[0])) {
+      case 1:
+        return { outcome: "ready", leaseExpiresAtMs: Number(reply[1]) };
+      case 0:
+        return { outcome: "failed" };
+      case -1:
+        return { outcome: "not-this-task" };
+      default:
+        return { outcome: "claim-ended", state: String(reply[1]) };
+    }
+  }
+}
+
+function parseInbox(raw: string): InboxMessage | undefined {
+  try {
+    const m = JSON.parse(raw) as Record<string, unknown>;
+    if (m.type === "init_user" && typeof m.claimId === "string" && typeof m.userId === "string") {
+      return { type: "init_user", claimId: m.claimId, userId: m.userId };
+    }
+    if (m.type === "release" && typeof m.claimId === "string") {
+      return { type: "release", claimId: m.claimId, reason: String(m.reason ?? "") };
+    }
+    if (m.type === "drain") return { type: "drain", reason: String(m.reason ?? "") };
+  } catch {
+    // fall through: malformed
+  }
+  return undefined;
+}

@@ -1,0 +1,79 @@
+/** Shapes of the claim protocol shared by the gateway, the library callers and the bridge. */
+
+/** Lifecycle of a claim record (`claim:<claimId>`). */
+export type ClaimState =
+  | "waiting" // queued for an empty pool
+  | "assigned" // holds a task; init_user sent, not ready yet
+  | "ready" // the bridge prepared the workspace and started the agent
+  | "failed" // the bridge could not prepare the session
+  | "released" // its user let it go
+  | "timeout" // no task was ready within waitMs
+  | "expired" // its lease ran out
+  | "ended" // the agent exited / the bridge ended the session
+  | "lost"; // its task vanished from ECS
+
+export const LIVE_CLAIM_STATES: readonly ClaimState[] = ["waiting", "assigned", "ready"];
+
+/** A claim the user can use: where the task serves the session and the secret it accepts. */
+export interface ReadyClaim {
+  claimId: string;
+  taskId: string;
+  /** `host:port` of the bridge's WebSocket server. */
+  endpoint: string;
+  token: string;
+  leaseExpiresAtMs: number;
+  /** True when a warm task was taken at once, false when the claim waited for a new task. */
+  warm: boolean;
+}
+
+export interface ClaimRequest {
+  userId: string;
+  /** Lease length; heartbeats renew it. */
+  leaseSeconds?: number;
+  /** How long to wait for a task when the pool is empty (0 = do not queue). */
+  waitMs?: number;
+  /** Same key ⇒ same claim, never a second task. */
+  idempotencyKey?: string;
+}
+
+export type ClaimResult =
+  | { outcome: "ready"; claim: ReadyClaim; replayed: boolean }
+  /** No task was ready in time: the caller answers 503 + Retry-After. */
+  | { outcome: "timeout"; claimId: string; reason: string }
+  /** The task could not prepare the session (e.g. workspace refused): the task drains. */
+  | { outcome: "failed"; claimId: string; reason: string }
+  /** The idempotency key was used for another user. */
+  | { outcome: "conflict"; reason: string }
+  /** Idempotent replay of a claim that has ended since. */
+  | { outcome: "ended"; claimId: string; state: ClaimState };
+
+export type HeartbeatResult =
+  | { outcome: "renewed"; leaseExpiresAtMs: number }
+  | { outcome: "unknown" }
+  | { outcome: "ended"; state: ClaimState }
+  | { outcome: "expired" }
+  | { outcome: "waiting" };
+
+export type ReleaseResult =
+  | { outcome: "released"; taskId?: string }
+  | { outcome: "already-ended"; state: ClaimState }
+  | { outcome: "unknown" };
+
+/** Messages a bridge receives on its inbox. */
+export type InboxMessage =
+  | { type: "init_user"; claimId: string; userId: string }
+  | { type: "release"; claimId: string; reason: string }
+  | { type: "drain"; reason: string };
+
+/** What gateways hear on the ready channel. */
+export type ClaimNotice =
+  | {
+      claimId: string;
+      state: "ready";
+      taskId: string;
+      endpoint: string;
+      token: string;
+      leaseExpiresAtMs: number;
+      warm: boolean;
+    }
+  | { claimId: string; state: Exclude<ClaimState, "ready">; detail?: string };
