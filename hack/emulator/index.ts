@@ -1,0 +1,116 @@
+/**
+ * A local ECS that speaks the real wire protocol (AWS JSON 1.1), so production code and the
+ * AWS CLI run against it unchanged through `--endpoint-url`. See docs/emulator.md.
+ *
+ *   const emu = await startEmulator({ timeScale: 0.01 });
+ *   const ecs = new ECSClient({ endpoint: emu.endpoint, region: "us-east-1", credentials: {...} });
+ *   ...
+ *   await emu.stop(); // also kills every task process it started
+ */
+import { Control, type EmulatorControl } from "./control.js";
+import type { EcsContext, EcsHandler } from "./ecs-context.js";
+import * as catalog from "./ecs-catalog.js";
+import * as tasks from "./ecs-tasks.js";
+import { FaultBook } from "./faults.js";
+import { Lifecycle } from "./lifecycle.js";
+import { taskEnv } from "./metadata.js";
+import { resolveOptions, type EmulatorOptions } from "./options.js";
+import { EmulatorServer } from "./server.js";
+import { Store } from "./store.js";
+import { TaskProcesses } from "./task-process.js";
+import { TokenBucket } from "./token-bucket.js";
+
+export type { EmulatorControl, CallCounts, CallOutcome, TaskSnapshot } from "./control.js";
+export type { Fault, FaultView } from "./faults.js";
+export { CAPACITY_UNAVAILABLE_REASON } from "./faults.js";
+export type {
+  EmulatorOptions,
+  Latency,
+  LifecycleLatencies,
+  LaunchType,
+  RateLimits,
+  BucketRate,
+  TaskProcessOptions,
+} from "./options.js";
+export { DEFAULT_RATE_LIMITS } from "./options.js";
+export type { TaskRecord, TaskStatus } from "./types.js";
+
+export interface Emulator {
+  /** "http://127.0.0.1:<port>" — pass as the SDK's `endpoint` or the CLI's `--endpoint-url`. */
+  endpoint: string;
+  port: number;
+  region: string;
+  accountId: string;
+  control: EmulatorControl;
+  /** Stops the server and kills every task process it started. */
+  stop(): Promise<void>;
+}
+
+const HANDLERS: Record<string, EcsHandler> = {
+  RunTask: tasks.runTask,
+  StopTask: tasks.stopTask,
+  ListTasks: tasks.listTasks,
+  DescribeTasks: tasks.describeTasks,
+  CreateCluster: catalog.createCluster,
+  DeleteCluster: catalog.deleteCluster,
+  DescribeClusters: catalog.describeClusters,
+  ListClusters: catalog.listClusters,
+  RegisterTaskDefinition: catalog.registerTaskDefinition,
+  DescribeTaskDefinition: catalog.describeTaskDefinition,
+  DeregisterTaskDefinition: catalog.deregisterTaskDefinition,
+  ListTaskDefinitions: catalog.listTaskDefinitions,
+  TagResource: catalog.tagResource,
+  UntagResource: catalog.untagResource,
+  ListTagsForResource: catalog.listTagsForResource,
+};
+
+const MUTATIONS = new Set(["RunTask", "StartTask", "StopTask"]);
+const READS = new Set(["DescribeTasks", "ListTasks"]);
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const opts = resolveOptions(options);
+  const store = new Store(opts.region, opts.accountId);
+  const faults = new FaultBook(opts.random);
+  const processes = opts.taskProcess ? new TaskProcesses(opts.taskProcess) : undefined;
+  const limits = opts.rateLimits;
+  const mutations = limits ? new TokenBucket(limits.taskMutations) : undefined;
+  const reads = limits ? new TokenBucket(limits.taskReads) : undefined;
+  const launched = { count: 0 };
+  let endpoint = "";
+  const lifecycle = new Lifecycle(opts, processes, {
+    envFor: (t, c) => taskEnv(opts, endpoint, t, c),
+    onStopped: (t) => ctx.placement?.release(t),
+  });
+  const ctx: EcsContext = {
+    store,
+    opts,
+    lifecycle,
+    faults,
+    fargateBucket: limits ? new TokenBucket(limits.fargateLaunches) : undefined,
+    launched,
+  };
+  const control = new Control(store, faults, launched, processes);
+  const server = new EmulatorServer({
+    ecs: ctx,
+    handlers: HANDLERS,
+    bucketFor: (op) => (MUTATIONS.has(op) ? mutations : READS.has(op) ? reads : undefined),
+    control,
+  });
+  const port = await server.listen(opts.port, opts.host);
+  endpoint = `http://${opts.host}:${port}`;
+
+  let stopped: Promise<void> | undefined;
+  return {
+    endpoint,
+    port,
+    region: opts.region,
+    accountId: opts.accountId,
+    control,
+    stop: () =>
+      (stopped ??= (async () => {
+        lifecycle.close();
+        await processes?.killAll();
+        await server.close();
+      })()),
+  };
+}
