@@ -1,1 +1,4 @@
 export * from "./types.js";
+export { plan } from "./plan.js";
+export { isLive } from "./census.js";
+export { RUN_TASK_MAX, backoffMs } from "./gating.js";

@@ -62,6 +62,12 @@ export interface Observed {
   lastRunAtMs?: number;
   /** True when this pass was woken by an event (claim/miss/config), false for the resync tick. */
   eventTriggered: boolean;
+  /**
+   * The desired state differs from the previous pass's (DesiredStateTracker `changed`). An
+   * operator's change is applied at once, even on an event-triggered pass that the
+   * replenishThreshold rule would otherwise leave to the resync.
+   */
+  desiredChanged?: boolean;
 }
 
 export type StopReason =
@@ -72,7 +78,8 @@ export type StopReason =
   | "old-revision" // rollout of a new task definition
   | "over-cap" // more tasks than maxTasks
   | "orphan" // running in ECS with no Redis record past the grace period
-  | "drain"; // on-call asked for it
+  | "drain" // on-call asked for it
+  | "out-of-band"; // ECS is already stopping it (StopTask by someone else, spot, exit): cordon so no claim takes it
 
 export type Action =
   | { kind: "run"; count: number; revision: string; reason: "below-target" | "waiting-claims" | "surge" }
@@ -104,6 +111,12 @@ export interface Plan {
   reason: string;
   /** When true, nothing destructive was planned because the observation was partial or paused. */
   held?: "paused" | "partial-observation";
+  /**
+   * Launches the pass wanted but did not plan: `resync` — an event-triggered pass with idle at or
+   * above replenishThreshold leaves the refill to the next resync; `backoff` — RunTask failed
+   * recently and the next launch is due at `untilMs`.
+   */
+  launchHeld?: { why: "resync" | "backoff"; wanted: number; untilMs?: number };
 }
 
 /** Timing knobs of the planner that are not desired state (flags). */
@@ -125,4 +138,9 @@ export const DEFAULT_TIMINGS: PlanTimings = {
 };
 
 /** The planner's signature: data in, decisions out. `nowMs` is the only clock it sees. */
-export type PlanFn = (desired: DesiredState, observed: Observed, nowMs: number, timings?: PlanTimings) => Plan;
+export type PlanFn = (
+  desired: DesiredState,
+  observed: Observed,
+  nowMs: number,
+  timings?: PlanTimings,
+) => Plan;
