@@ -1,4 +1,5 @@
 import {
+  DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
   ECSClient,
   ListTasksCommand,
@@ -80,6 +81,7 @@ export class EcsDriver implements TaskReader, TaskWriter {
   private readonly waiting: Record<EcsApi, number> = {
     ListTasks: 0,
     DescribeTasks: 0,
+    DescribeTaskDefinition: 0,
     RunTask: 0,
     StopTask: 0,
   };
@@ -186,6 +188,17 @@ export class EcsDriver implements TaskReader, TaskWriter {
       }
       throw new Error(`stopping task ${taskIdOf(taskArn)}`, { cause: err });
     }
+  }
+
+  /** Resolves a family or family:revision to the ARN RunTask will use (records store the ARN). */
+  async resolveTaskDefinition(taskDefinition: string): Promise<string> {
+    if (/^arn:.*:task-definition\/.+:\d+$/.test(taskDefinition)) return taskDefinition;
+    const out = await this.call("DescribeTaskDefinition", () =>
+      this.client.send(new DescribeTaskDefinitionCommand({ taskDefinition })),
+    );
+    const arn = out.taskDefinition?.taskDefinitionArn;
+    if (!arn) throw new Error(`task definition ${taskDefinition} has no ARN in ECS's answer`);
+    return arn;
   }
 
   /** Calls waiting in the queues (not yet sent), all APIs. */

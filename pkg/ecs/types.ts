@@ -46,7 +46,7 @@ export interface TaskWriter {
   stopTask(taskArn: string, reason: string): Promise<void>;
 }
 
-export type EcsApi = "ListTasks" | "DescribeTasks" | "RunTask" | "StopTask";
+export type EcsApi = "ListTasks" | "DescribeTasks" | "DescribeTaskDefinition" | "RunTask" | "StopTask";
 
 /** ECS shares one token bucket across an API family (published throttling quotas). */
 export type ApiFamily = "read" | "write";
@@ -54,6 +54,7 @@ export type ApiFamily = "read" | "write";
 export const API_FAMILY: Record<EcsApi, ApiFamily> = {
   ListTasks: "read",
   DescribeTasks: "read",
+  DescribeTaskDefinition: "read",
   RunTask: "write",
   StopTask: "write",
 };

@@ -1,0 +1,102 @@
+/**
+ * `warmpool reconciler`: the singleton control loop (DESIGN §2, §6). Declares its flags (each
+ * also read from WARMPOOL_<FLAG>), validates them all at once and runs pkg/reconciler until
+ * SIGTERM/SIGINT, then finishes or abandons the pass, releases the lease and exits 0.
+ */
+import type { CommandModule } from "yargs";
+import {
+  buildConfig,
+  FLAGS as F,
+  LAUNCH_TYPES,
+  LOG_LEVELS,
+  startReconcilerProcess,
+} from "../pkg/reconciler/index.js";
+
+export const reconcilerCommand: CommandModule<object, Record<string, unknown>> = {
+  command: "reconciler",
+  describe: "run the control loop that keeps the pool at its desired state (leader-elected)",
+  builder: (y) =>
+    y
+      .option(F.pool, { type: "string", describe: "pool name (ECS startedBy, Redis key prefix)" })
+      .option(F.cluster, { type: "string", describe: "ECS cluster name or ARN" })
+      .option(F.taskDefinition, {
+        type: "string",
+        describe: "task definition (family[:revision] or ARN) when the desired state names none",
+      })
+      .option(F.redisUrl, {
+        type: "string",
+        default: "redis://127.0.0.1:6379",
+        describe: "redis:// or rediss:// (TLS); password as redis://:PASS@host",
+      })
+      .option(F.region, { type: "string", describe: "AWS region (default AWS_REGION, else us-east-1)" })
+      .option(F.endpointUrl, {
+        type: "string",
+        describe: "ECS endpoint override (the local emulator, a VPC endpoint)",
+      })
+      .option(F.subnets, { type: "string", describe: "awsvpc subnets, comma separated" })
+      .option(F.securityGroups, { type: "string", describe: "awsvpc security groups, comma separated" })
+      .option(F.assignPublicIp, {
+        type: "boolean",
+        default: false,
+        describe: "give tasks a public IP (Fargate in public subnets)",
+      })
+      .option(F.launchType, {
+        type: "string",
+        choices: LAUNCH_TYPES as unknown as string[],
+        describe: "launch type (or use --capacity-provider)",
+      })
+      .option(F.capacityProvider, {
+        type: "string",
+        describe: "capacity provider strategy: name[:weight[:base]], comma separated",
+      })
+      .option(F.resyncInterval, {
+        type: "string",
+        default: "10s",
+        describe: "periodic pass interval (jittered ±10%); events wake a pass at once",
+      })
+      .option(F.leaseTtl, {
+        type: "string",
+        default: "10s",
+        describe: "leader lease TTL: a standby takes over within it",
+      })
+      .option(F.registerTimeout, {
+        type: "string",
+        describe: "stop a task whose bridge has not registered by then (default 180s)",
+      })
+      .option(F.metricsPort, {
+        type: "number",
+        default: 9464,
+        describe: "port of /metrics, /healthz, /readyz, /status",
+      })
+      .option(F.logLevel, {
+        type: "string",
+        default: "info",
+        choices: LOG_LEVELS as unknown as string[],
+        describe: "log level",
+      })
+      .option(F.readRate, { type: "number", describe: "ListTasks+DescribeTasks calls/s (default ECS's 20)" })
+      .option(F.writeRate, { type: "number", describe: "RunTask+StopTask calls/s (default ECS's 40)" })
+      .example(
+        "$0 reconciler --pool agents --cluster prod --task-definition agent --subnets subnet-1,subnet-2 --security-groups sg-1 --launch-type FARGATE",
+        "run against AWS",
+      )
+      .example(
+        "WARMPOOL_POOL=dev WARMPOOL_CLUSTER=default WARMPOOL_TASK_DEFINITION=agent $0 reconciler --endpoint-url http://127.0.0.1:4566",
+        "run against the local emulator, configured from the environment",
+      ),
+  handler: async (argv) => {
+    const cfg = buildConfig(argv);
+    const proc = await startReconcilerProcess(cfg);
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        process.off("SIGTERM", done);
+        process.off("SIGINT", done);
+        resolve();
+      };
+      process.once("SIGTERM", done);
+      process.once("SIGINT", done);
+    });
+    await proc.stop();
+    process.exit(0);
+  },
+};

@@ -1,0 +1,174 @@
+import type { EcsDriver } from "../ecs/index.js";
+import { launchTasks } from "../ecs/index.js";
+import type { Logger } from "../log/index.js";
+import type { Metrics } from "../metrics/index.js";
+import type { Action, EcsTask, TaskRecord } from "../plan/index.js";
+import type { PoolState } from "./ports.js";
+
+export interface ActContext {
+  pool: string;
+  store: PoolState;
+  ecs: Pick<EcsDriver, "runTask" | "stopTask">;
+  metrics?: Metrics;
+  log: Logger;
+  /** Throws when this process may no longer act (lease lost, shutdown). Checked before every call. */
+  assertMayAct: () => void;
+  /** ARNs for task ids, from this pass's observation. */
+  arnOf: (taskId: string) => string | undefined;
+}
+
+export interface ActOutcome {
+  launched: EcsTask[];
+  runFailures: { reason: string }[];
+  stopped: number;
+  /** Cordons refused because the task was claimed in between: left running, as they must be. */
+  cordonRefused: number;
+  forgotten: number;
+  expired: number;
+  errors: string[];
+  /** The pass issued RunTask (for backoff bookkeeping). */
+  ranAt?: number;
+}
+
+/**
+ * Carries out a plan through the rate-limited driver and the pool's atomic scripts. Launches and
+ * stops proceed side by side (a claim that emptied the pool should not wait behind a drain);
+ * every launch is recorded in Redis as soon as its RunTask returns, before the next batch goes
+ * out, and every idle task is cordoned before it is stopped — stopped only if the cordon won.
+ */
+export async function act(ctx: ActContext, actions: Action[]): Promise<ActOutcome> {
+  const out: ActOutcome = {
+    launched: [],
+    runFailures: [],
+    stopped: 0,
+    cordonRefused: 0,
+    forgotten: 0,
+    expired: 0,
+    errors: [],
+  };
+  const count = (action: string, reason: string, n = 1): void =>
+    ctx.metrics?.actionsTotal.inc({ pool: ctx.pool, action, reason }, n);
+  const fail = (what: string, err: unknown): void => {
+    const msg = `${what}: ${err instanceof Error ? err.message : String(err)}`;
+    out.errors.push(msg);
+    ctx.log.warn({ err: errText(err) }, what);
+  };
+
+  const runs = actions.filter((a): a is Extract<Action, { kind: "run" }> => a.kind === "run");
+  const others = actions.filter((a) => a.kind !== "run");
+
+  const launching = (async () => {
+    for (const a of runs) {
+      ctx.assertMayAct();
+      out.ranAt = Date.now();
+      const r = await launchTasks(
+        ctx.ecs,
+        a.count,
+        a.revision,
+        async (tasks) => {
+          await ctx.store.recordLaunches(
+            tasks.map((t) => ({
+              taskId: t.taskId,
+              taskArn: t.taskArn,
+              revision: t.taskDefinitionArn || a.revision,
+            })),
+          );
+        },
+        () => {
+          ctx.assertMayAct();
+          return true;
+        },
+      );
+      out.launched.push(...r.tasks);
+      out.runFailures.push(...r.failures);
+      count("run", a.reason, r.tasks.length);
+      for (const e of r.errors) fail(`launching ${a.count} task(s)`, e);
+      if (r.failures.length > 0) {
+        ctx.log.warn(
+          { failures: r.failures.slice(0, 5) },
+          `RunTask reported ${r.failures.length} failure(s)`,
+        );
+      }
+      if (r.errors.some((e) => e.name === "LeaseLostError" || e.name === "AbortError")) throw r.errors[0];
+    }
+  })();
+
+  const stopping = (async () => {
+    const stops: Promise<void>[] = [];
+    for (const a of others) {
+      ctx.assertMayAct();
+      switch (a.kind) {
+        case "expire-claims":
+          try {
+            const ids = await ctx.store.expireLeases();
+            out.expired += ids.length;
+            if (ids.length) count("expire", "lease-expired", ids.length);
+            ctx.metrics?.leaseExpiriesTotal.inc({ pool: ctx.pool }, ids.length);
+          } catch (err) {
+            fail("expiring claim leases", err);
+          }
+          break;
+        case "forget":
+          try {
+            await ctx.store.forget(a.taskId);
+            out.forgotten++;
+            count("forget", a.reason);
+          } catch (err) {
+            fail(`forgetting task ${a.taskId}`, err);
+          }
+          break;
+        case "cordon-stop":
+        case "stop": {
+          const arn = a.taskArn ?? ctx.arnOf(a.taskId);
+          if (a.kind === "cordon-stop") {
+            let won: boolean;
+            try {
+              won = await ctx.store.cordon(a.taskId, a.reason);
+            } catch (err) {
+              fail(`cordoning task ${a.taskId}`, err);
+              break;
+            }
+            if (!won) {
+              // Claimed between observation and now: a live session, never stopped by this path.
+              out.cordonRefused++;
+              count("cordon-refused", a.reason);
+              break;
+            }
+            count("cordon", a.reason);
+          }
+          if (!arn) break; // draining now; stopped by a later pass once ECS lists it
+          ctx.assertMayAct();
+          stops.push(
+            ctx.ecs.stopTask(arn, `warmpool: ${a.reason}`).then(
+              () => {
+                out.stopped++;
+                count("stop", a.reason);
+              },
+              (err: unknown) => fail(`stopping task ${a.taskId}`, err),
+            ),
+          );
+          break;
+        }
+      }
+    }
+    await Promise.all(stops);
+  })();
+
+  const settled = await Promise.allSettled([launching, stopping]);
+  for (const s of settled) if (s.status === "rejected") throw s.reason;
+  return out;
+}
+
+function errText(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = err.cause instanceof Error ? `: ${err.cause.message}` : "";
+  return `${err.message}${cause}`;
+}
+
+/** Oldest warm (idle) task age, for the dashboard's staleness panel. */
+export function oldestIdleSeconds(records: TaskRecord[], nowMs: number): number {
+  let oldest = Infinity;
+  for (const r of records)
+    if (r.state === "warm" && r.warmAtMs !== undefined) oldest = Math.min(oldest, r.warmAtMs);
+  return oldest === Infinity ? 0 : Math.max(0, (nowMs - oldest) / 1000);
+}

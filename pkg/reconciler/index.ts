@@ -1,0 +1,20 @@
+export { Reconciler, type ReconcilerOptions } from "./reconciler.js";
+export {
+  startReconcilerProcess,
+  REDIS_OPTIONS,
+  type ReconcilerProcess,
+  type ProcessDeps,
+} from "./process.js";
+export {
+  buildConfig,
+  parseDuration,
+  FLAGS,
+  LAUNCH_TYPES,
+  LOG_LEVELS,
+  type ReconcilerConfig,
+} from "./options.js";
+export { createDesiredSource, type DesiredSourceOptions } from "./desired-source.js";
+export { startOpsServer, type OpsServer, type HealthChecks } from "./http.js";
+export { PassTrigger, type Wake } from "./triggers.js";
+export type { PoolState, DesiredSource, DesiredReading, DesiredStatus } from "./ports.js";
+export type { StatusSnapshot, PassResult } from "./status.js";

@@ -1,0 +1,164 @@
+/**
+ * The reconciler process's configuration: every flag name once, the parsed shape, and a
+ * validation that reports every problem at once (Agones `validate() []error`).
+ */
+import { assertPoolName } from "../keys/index.js";
+
+export const FLAGS = {
+  pool: "pool",
+  cluster: "cluster",
+  taskDefinition: "task-definition",
+  redisUrl: "redis-url",
+  region: "region",
+  endpointUrl: "endpoint-url",
+  subnets: "subnets",
+  securityGroups: "security-groups",
+  assignPublicIp: "assign-public-ip",
+  launchType: "launch-type",
+  capacityProvider: "capacity-provider",
+  resyncInterval: "resync-interval",
+  leaseTtl: "lease-ttl",
+  registerTimeout: "register-timeout",
+  metricsPort: "metrics-port",
+  logLevel: "log-level",
+  readRate: "ecs-read-rate",
+  writeRate: "ecs-write-rate",
+} as const;
+
+export const LAUNCH_TYPES = ["EC2", "FARGATE", "EXTERNAL"] as const;
+export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
+
+export interface ReconcilerConfig {
+  pool: string;
+  cluster: string;
+  taskDefinition: string;
+  redisUrl: string;
+  region: string;
+  endpointUrl?: string;
+  subnets: string[];
+  securityGroups: string[];
+  assignPublicIp: boolean;
+  launchType?: (typeof LAUNCH_TYPES)[number];
+  /** `name` or `name:weight[:base]`, comma separated. */
+  capacityProviders: { capacityProvider: string; weight?: number; base?: number }[];
+  resyncMs: number;
+  leaseTtlMs: number;
+  registerTimeoutMs?: number;
+  metricsPort: number;
+  logLevel: (typeof LOG_LEVELS)[number];
+  readRatePerSec?: number;
+  writeRatePerSec?: number;
+}
+
+/** `250ms`, `10s`, `2m`, or a bare number of seconds. */
+export function parseDuration(v: string | number, field: string): number {
+  if (typeof v === "number") return v * 1000;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
+  if (!m) throw new Error(`${field}: "${v}" is not a duration (e.g. 250ms, 10s, 2m)`);
+  const n = Number(m[1]);
+  const unit = m[2] ?? "s";
+  return n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit]!;
+}
+
+export const splitList = (v: string | string[] | undefined): string[] =>
+  (Array.isArray(v) ? v : (v ?? "").split(","))
+    .flatMap((s) => s.split(","))
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+export type RawFlags = Record<string, unknown>;
+
+/** Builds and validates the config from parsed flags; throws one error listing every problem. */
+export function buildConfig(raw: RawFlags): ReconcilerConfig {
+  const problems: string[] = [];
+  const str = (k: string): string | undefined => {
+    const v = raw[k];
+    return v === undefined || v === null || v === "" ? undefined : String(v);
+  };
+  const req = (k: string): string => {
+    const v = str(k);
+    if (v === undefined) problems.push(`--${k} (WARMPOOL_${k.toUpperCase().replace(/-/g, "_")}) is required`);
+    return v ?? "";
+  };
+  const dur = (k: string, def: number, min: number, max: number): number => {
+    const v = raw[k];
+    if (v === undefined || v === "") return def;
+    try {
+      const ms = parseDuration(v as string | number, `--${k}`);
+      if (ms < min || ms > max)
+        problems.push(`--${k}: must be between ${min} ms and ${max} ms, got ${ms} ms`);
+      return ms;
+    } catch (e) {
+      problems.push((e as Error).message);
+      return def;
+    }
+  };
+  const pool = req(FLAGS.pool);
+  if (pool) {
+    try {
+      assertPoolName(pool);
+    } catch (e) {
+      problems.push(`--pool: ${(e as Error).message}`);
+    }
+  }
+  const redisUrl = str(FLAGS.redisUrl) ?? "redis://127.0.0.1:6379";
+  if (!/^rediss?:\/\//.test(redisUrl))
+    problems.push(`--redis-url: must start with redis:// or rediss://, got "${redisUrl}"`);
+  const endpointUrl = str(FLAGS.endpointUrl);
+  if (endpointUrl && !/^https?:\/\//.test(endpointUrl))
+    problems.push(`--endpoint-url: must be an http(s) URL`);
+  const launchType = str(FLAGS.launchType)?.toUpperCase();
+  if (launchType && !(LAUNCH_TYPES as readonly string[]).includes(launchType)) {
+    problems.push(`--launch-type: must be one of ${LAUNCH_TYPES.join(", ")}, got "${launchType}"`);
+  }
+  const capacityProviders = splitList(raw[FLAGS.capacityProvider] as string | undefined).map((s) => {
+    const [name = "", weight, base] = s.split(":");
+    const cp: ReconcilerConfig["capacityProviders"][number] = { capacityProvider: name };
+    if (weight !== undefined) cp.weight = Number(weight);
+    if (base !== undefined) cp.base = Number(base);
+    if (!name || [cp.weight, cp.base].some((n) => n !== undefined && !(Number.isInteger(n) && n >= 0))) {
+      problems.push(`--capacity-provider: "${s}" must be name[:weight[:base]] with integer weight and base`);
+    }
+    return cp;
+  });
+  if (launchType && capacityProviders.length > 0) {
+    problems.push("--launch-type and --capacity-provider exclude each other (ECS refuses both)");
+  }
+  const port = Number(raw[FLAGS.metricsPort] ?? 9464);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`--metrics-port: must be 0–65535`);
+  const logLevel = (str(FLAGS.logLevel) ?? "info") as ReconcilerConfig["logLevel"];
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`--log-level: must be one of ${LOG_LEVELS.join(", ")}`);
+  const rate = (k: string): number | undefined => {
+    const v = str(k);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!(n > 0)) problems.push(`--${k}: must be a positive number of calls per second`);
+    return n;
+  };
+  const cfg: ReconcilerConfig = {
+    pool,
+    cluster: req(FLAGS.cluster),
+    taskDefinition: req(FLAGS.taskDefinition),
+    redisUrl,
+    region: str(FLAGS.region) ?? process.env.AWS_REGION ?? "us-east-1",
+    subnets: splitList(raw[FLAGS.subnets] as string | undefined),
+    securityGroups: splitList(raw[FLAGS.securityGroups] as string | undefined),
+    assignPublicIp: raw[FLAGS.assignPublicIp] === true || raw[FLAGS.assignPublicIp] === "true",
+    capacityProviders,
+    resyncMs: dur(FLAGS.resyncInterval, 10_000, 50, 3_600_000),
+    leaseTtlMs: dur(FLAGS.leaseTtl, 10_000, 300, 300_000),
+    metricsPort: port,
+    logLevel,
+  };
+  if (raw[FLAGS.registerTimeout] !== undefined)
+    cfg.registerTimeoutMs = dur(FLAGS.registerTimeout, 180_000, 1_000, 3_600_000);
+  if (endpointUrl) cfg.endpointUrl = endpointUrl;
+  if (launchType) cfg.launchType = launchType as ReconcilerConfig["launchType"];
+  const rr = rate(FLAGS.readRate);
+  if (rr !== undefined) cfg.readRatePerSec = rr;
+  const wr = rate(FLAGS.writeRate);
+  if (wr !== undefined) cfg.writeRatePerSec = wr;
+  if (problems.length > 0)
+    throw new Error(`invalid reconciler configuration:\n  - ${problems.join("\n  - ")}`);
+  return cfg;
+}

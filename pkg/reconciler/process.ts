@@ -1,0 +1,139 @@
+import { Redis, type RedisOptions } from "ioredis";
+import { Registry } from "prom-client";
+import { PoolStore } from "../claims/index.js";
+import { EcsDriver, type Placement } from "../ecs/index.js";
+import { createLogger, type Logger } from "../log/index.js";
+import { createMetrics, type Metrics } from "../metrics/index.js";
+import { plan as defaultPlan, type PlanFn } from "../plan/index.js";
+import { createDesiredSource } from "./desired-source.js";
+import { startOpsServer, type OpsServer } from "./http.js";
+import type { ReconcilerConfig } from "./options.js";
+import type { DesiredSource } from "./ports.js";
+import { Reconciler } from "./reconciler.js";
+
+export interface ReconcilerProcess {
+  reconciler: Reconciler;
+  ops: OpsServer;
+  redis: Redis;
+  driver: EcsDriver;
+  metrics: Metrics;
+  /** Finishes or abandons the pass, releases the lease, closes every connection and the port. */
+  stop(): Promise<void>;
+}
+
+export interface ProcessDeps {
+  log?: Logger;
+  metrics?: Metrics;
+  plan?: PlanFn;
+  desired?: DesiredSource;
+  /** Bind address of the ops port. */
+  host?: string;
+}
+
+/** Redis options that fail a command fast when the server is gone, so a pass ends instead of hanging. */
+export const REDIS_OPTIONS: RedisOptions = {
+  maxRetriesPerRequest: 1,
+  commandTimeout: 5_000,
+  connectTimeout: 5_000,
+  retryStrategy: (times) => Math.min(100 * times, 2_000),
+};
+
+/** Wires one reconciler process from its configuration (cmd/reconciler.ts and `warmpool dev`). */
+export async function startReconcilerProcess(
+  cfg: ReconcilerConfig,
+  deps: ProcessDeps = {},
+): Promise<ReconcilerProcess> {
+  const log =
+    deps.log ?? createLogger({ level: cfg.logLevel, bindings: { component: "reconciler", pool: cfg.pool } });
+  const metrics = deps.metrics ?? createMetrics(new Registry());
+  const redis = new Redis(cfg.redisUrl, REDIS_OPTIONS);
+  redis.on("error", (err) => log.debug({ err: String(err) }, "redis connection error"));
+  const stopCtl = new AbortController();
+  const placement: Placement = cfg.launchType
+    ? { launchType: cfg.launchType }
+    : cfg.capacityProviders.length > 0
+      ? { capacityProviderStrategy: cfg.capacityProviders }
+      : {};
+  const driver = new EcsDriver({
+    cluster: cfg.cluster,
+    pool: cfg.pool,
+    region: cfg.region,
+    ...(cfg.endpointUrl ? { endpoint: cfg.endpointUrl } : {}),
+    network: { subnets: cfg.subnets, securityGroups: cfg.securityGroups, assignPublicIp: cfg.assignPublicIp },
+    placement,
+    limits: {
+      ...(cfg.readRatePerSec ? { read: { ratePerSec: cfg.readRatePerSec, burst: 100 } } : {}),
+      ...(cfg.writeRatePerSec ? { write: { ratePerSec: cfg.writeRatePerSec, burst: 100 } } : {}),
+    },
+    metrics,
+    signal: stopCtl.signal,
+  });
+  const reconciler = new Reconciler({
+    pool: cfg.pool,
+    redis,
+    ecs: driver,
+    store: new PoolStore(redis, cfg.pool),
+    desired: deps.desired ?? createDesiredSource({ redis, pool: cfg.pool, log, metrics }),
+    plan: deps.plan ?? defaultPlan,
+    taskDefinition: cfg.taskDefinition,
+    resyncMs: cfg.resyncMs,
+    leaseTtlMs: cfg.leaseTtlMs,
+    ...(cfg.registerTimeoutMs ? { timings: { registerTimeoutMs: cfg.registerTimeoutMs } } : {}),
+    metrics,
+    log,
+  });
+  const ops = await startOpsServer(
+    metrics.registry,
+    {
+      live: () => true,
+      ready: async () => {
+        const redisOk = await withTimeout(redis.ping(), 1_000).then(
+          (r) => r === "PONG",
+          () => false,
+        );
+        const desired = reconciler.desiredReadable;
+        return {
+          ok: redisOk && desired,
+          detail: { redis: redisOk, desiredState: desired, leader: reconciler.lease.held },
+        };
+      },
+      status: () => reconciler.snapshot(),
+    },
+    cfg.metricsPort,
+    deps.host,
+  );
+  await reconciler.start();
+  log.info(
+    {
+      holder: reconciler.holderId,
+      metrics: `${ops.url}/metrics`,
+      cluster: cfg.cluster,
+      resyncMs: cfg.resyncMs,
+    },
+    "reconciler started (standby until it holds the lease)",
+  );
+  let stopping: Promise<void> | undefined;
+  return {
+    reconciler,
+    ops,
+    redis,
+    driver,
+    metrics,
+    stop: () =>
+      (stopping ??= (async () => {
+        await reconciler.stop();
+        stopCtl.abort();
+        driver.destroy();
+        await ops.close();
+        redis.disconnect();
+        log.info("reconciler stopped");
+      })()),
+  };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error("timeout")), ms).unref()),
+  ]);
+}

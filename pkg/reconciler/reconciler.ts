@@ -1,0 +1,368 @@
+import type { Redis } from "ioredis";
+import { observeEcs, type EcsDriver, type EcsObservation } from "../ecs/index.js";
+import { PoolKeys } from "../keys/index.js";
+import { LeaderLease, LeaseLostError } from "../leader/index.js";
+import type { Logger } from "../log/index.js";
+import type { Metrics } from "../metrics/index.js";
+import { DEFAULT_TIMINGS, type Observed, type Plan, type PlanFn, type PlanTimings } from "../plan/index.js";
+import { act, oldestIdleSeconds, type ActOutcome } from "./act.js";
+import type { DesiredReading, DesiredSource, PoolState } from "./ports.js";
+import { emptyStatus, type PassResult, type StatusSnapshot } from "./status.js";
+import { PassTrigger } from "./triggers.js";
+
+export interface ReconcilerOptions {
+  pool: string;
+  /** Main connection (scripts, reads, status). Blocking and subscriber connections are duplicated from it. */
+  redis: Redis;
+  ecs: EcsDriver;
+  store: PoolState;
+  desired: DesiredSource;
+  plan: PlanFn;
+  /** Task definition when the desired state names none (flag). */
+  taskDefinition: string;
+  resyncMs?: number;
+  leaseTtlMs?: number;
+  timings?: Partial<PlanTimings>;
+  metrics?: Metrics;
+  log: Logger;
+  holderId?: string;
+  /** Listen to keyspace notifications of the config key (plain SET wakes a pass at once). */
+  watchConfigKey?: boolean;
+}
+
+/** How long a resolved task definition ARN is trusted before it is asked again (new revisions). */
+const REVISION_TTL_MS = 60_000;
+const MAX_ERRORS = 10;
+
+/**
+ * The singleton control loop (DESIGN §6): hold the lease → read desired state → observe ECS and
+ * Redis → plan (pure) → act through the queues → publish status and metrics; woken by a jittered
+ * resync and by the pool's events. Level-triggered: every pass starts from a fresh observation.
+ */
+export class Reconciler {
+  readonly keys: PoolKeys;
+  readonly lease: LeaderLease;
+  readonly trigger: PassTrigger;
+  private readonly timings: PlanTimings;
+  private readonly resyncMs: number;
+  private readonly stopCtl = new AbortController();
+  private loop: Promise<void> | undefined;
+  private passSeq = 0;
+  private lastRunAtMs: number | undefined;
+  private readonly runFailures = new Map<string, { count: number; lastAtMs: number }>();
+  private revisionCache: { td: string; arn: string; atMs: number } | undefined;
+  private readonly status: StatusSnapshot;
+  private lastDesired: DesiredReading | undefined;
+  private lastReadOk = false;
+  private standbyReadOk = false;
+  private readonly blocking: Redis;
+  private readonly subscriber: Redis | undefined;
+  /** Number of passes run, for tests and status. */
+  passes = 0;
+
+  constructor(private readonly o: ReconcilerOptions) {
+    this.keys = new PoolKeys(o.pool);
+    this.timings = { ...DEFAULT_TIMINGS, ...o.timings };
+    this.resyncMs = o.resyncMs ?? 10_000;
+    this.blocking = o.redis.duplicate();
+    this.subscriber = o.watchConfigKey === false ? undefined : o.redis.duplicate();
+    this.trigger = new PassTrigger({
+      blocking: this.blocking,
+      ...(this.subscriber ? { subscriber: this.subscriber } : {}),
+      keys: this.keys,
+      log: o.log,
+    });
+    this.lease = new LeaderLease({
+      redis: o.redis,
+      keys: this.keys,
+      ttlMs: o.leaseTtlMs ?? 10_000,
+      logger: o.log,
+      ...(o.holderId ? { holderId: o.holderId } : {}),
+      onChange: (held) => {
+        o.metrics?.leader.set({ pool: o.pool }, held ? 1 : 0);
+        if (held) this.trigger.poke();
+      },
+    });
+    this.status = emptyStatus(o.pool, this.lease.holderId);
+    o.metrics?.leader.set({ pool: o.pool }, 0);
+  }
+
+  get holderId(): string {
+    return this.lease.holderId;
+  }
+
+  /** A desired state (valid, defaults or last good) could be read lately: `/readyz` needs it. */
+  get desiredReadable(): boolean {
+    return this.lease.held ? this.lastDesired !== undefined && this.lastReadOk : this.standbyReadOk;
+  }
+
+  snapshot(): StatusSnapshot {
+    return structuredClone(this.status);
+  }
+
+  async start(): Promise<void> {
+    await this.trigger.start();
+    this.lease.start();
+    this.loop = this.run();
+  }
+
+  /** Finishes or abandons the pass in progress, releases the lease, closes its own connections. */
+  async stop(): Promise<void> {
+    this.stopCtl.abort();
+    await this.trigger.stop();
+    await this.loop;
+    await this.lease.stop();
+    this.o.metrics?.leader.set({ pool: this.o.pool }, 0);
+  }
+
+  private async run(): Promise<void> {
+    let trigger: "event" | "resync" | "start" = "start";
+    while (!this.stopCtl.signal.aborted) {
+      if (this.lease.held) {
+        await this.pass(trigger);
+      } else {
+        await this.readDesiredAsStandby();
+      }
+      const wake = await this.trigger.wait(this.lease.held ? this.resyncMs : Math.min(this.resyncMs, 1_000));
+      if (wake === "stop") break;
+      trigger = wake;
+    }
+  }
+
+  /**
+   * A standby keeps `/readyz` honest: it checks it can read the config key, without validating
+   * or recording anything (only the leader writes rejections to the history).
+   */
+  private async readDesiredAsStandby(): Promise<void> {
+    try {
+      await this.o.redis.get(this.keys.config);
+      this.standbyReadOk = true;
+    } catch {
+      this.standbyReadOk = false;
+    }
+  }
+
+  /** One reconcile pass. Never throws: the outcome is in metrics, logs and status. */
+  async pass(trigger: "event" | "resync" | "start"): Promise<PassResult> {
+    const id = ++this.passSeq;
+    const log = this.o.log.child({ pass: id });
+    const started = performance.now();
+    const startedAtMs = Date.now();
+    const signal = AbortSignal.any([this.lease.signal, this.stopCtl.signal]);
+    const assertMayAct = (): void => {
+      this.lease.assertHeld();
+      if (signal.aborted) throw new LeaseLostError("shutting down: pass abandoned");
+    };
+    let result: PassResult = "ok";
+    let reason: string;
+    let planned: Plan | undefined;
+    let outcome: ActOutcome | undefined;
+    let calls = { list: 0, describe: 0 };
+    const errors: string[] = [];
+    try {
+      assertMayAct();
+      const reading = await this.readDesired(log);
+      const desired = reading.desired;
+      const revision = await this.resolveRevision(desired.taskDefinition ?? this.o.taskDefinition);
+
+      // Redis first: the records' ARNs are described too, which sees through ListTasks lag.
+      const redisSide = await this.o.store.observe();
+      let ecs: EcsObservation | undefined;
+      try {
+        ecs = await observeEcs(this.o.ecs, {
+          knownArns: redisSide.records.flatMap((r) =>
+            r.taskArn && r.state !== undefined ? [r.taskArn] : [],
+          ),
+        });
+        calls = ecs.calls;
+      } catch (err) {
+        errors.push(`observing ECS: ${errMsg(err)}`);
+        log.warn({ err: errMsg(err) }, "observing ECS failed: nothing destructive this pass");
+      }
+      const now = Date.now();
+      const observed: Observed = {
+        complete: ecs !== undefined,
+        ecs: ecs?.tasks ?? [],
+        records: redisSide.records,
+        waiting: redisSide.waiting,
+        revision,
+        recentRunFailures: [...this.runFailures].map(([r, v]) => ({ reason: r, ...v })),
+        ...(this.lastRunAtMs !== undefined ? { lastRunAtMs: this.lastRunAtMs } : {}),
+        eventTriggered: trigger === "event",
+        desiredChanged: reading.changed === true,
+      };
+      const t0 = performance.now();
+      planned = this.o.plan(desired, observed, now, this.timings);
+      const planMs = performance.now() - t0;
+      reason = planned.reason;
+      // Belt and braces: a partial observation never stops or forgets anything, whatever the plan says.
+      const actions = observed.complete
+        ? planned.actions
+        : planned.actions.filter((a) => a.kind === "run" || a.kind === "expire-claims");
+      if (!observed.complete) result = "partial";
+
+      const arns = new Map<string, string>();
+      for (const t of observed.ecs) arns.set(t.taskId, t.taskArn);
+      for (const r of observed.records) if (r.taskArn && !arns.has(r.taskId)) arns.set(r.taskId, r.taskArn);
+      if (actions.length > 0) {
+        outcome = await act(
+          {
+            pool: this.o.pool,
+            store: this.o.store,
+            ecs: this.o.ecs,
+            log,
+            assertMayAct,
+            arnOf: (id) => arns.get(id),
+            ...(this.o.metrics ? { metrics: this.o.metrics } : {}),
+          },
+          actions,
+        );
+        this.noteLaunches(outcome);
+        errors.push(...outcome.errors);
+        if (outcome.errors.length > 0 && result === "ok") result = "error";
+        log.info(
+          {
+            trigger,
+            target: planned.target,
+            counts: planned.counts,
+            launched: outcome.launched.length,
+            stopped: outcome.stopped,
+            cordonRefused: outcome.cordonRefused,
+            forgotten: outcome.forgotten,
+            expired: outcome.expired,
+            planMs: Math.round(planMs * 100) / 100,
+          },
+          planned.reason,
+        );
+      } else {
+        log.debug({ trigger, target: planned.target, counts: planned.counts }, planned.reason);
+      }
+      this.publishMetrics(planned, observed, now);
+    } catch (err) {
+      if (err instanceof LeaseLostError || (err as Error).name === "AbortError") {
+        result = "skipped";
+        reason = `pass abandoned: ${errMsg(err)}`;
+        log.warn(reason);
+      } else {
+        result = "error";
+        reason = `pass failed: ${errMsg(err)}`;
+        errors.push(reason);
+        log.error({ err: errMsg(err) }, "pass failed: nothing more done this pass");
+      }
+    }
+    const durationMs = performance.now() - started;
+    this.passes++;
+    this.o.metrics?.reconcileDuration.observe({ pool: this.o.pool }, durationMs / 1000);
+    this.o.metrics?.reconcileTotal.inc({ pool: this.o.pool, result });
+    if (result !== "skipped") this.o.metrics?.lastPassTimestamp.set({ pool: this.o.pool }, Date.now() / 1000);
+    const s = this.status;
+    s.updatedAtMs = Date.now();
+    s.leader = { id: this.lease.holderId, epoch: this.lease.epoch };
+    if (planned) {
+      s.counts = planned.counts;
+      s.target = planned.target;
+    }
+    s.lastPass = {
+      id,
+      trigger,
+      startedAtMs,
+      durationMs: Math.round(durationMs * 10) / 10,
+      result,
+      reason,
+      actions: countActions(planned),
+      ecsCalls: calls,
+    };
+    for (const e of errors) s.lastErrors.unshift({ atMs: Date.now(), message: e });
+    s.lastErrors.length = Math.min(s.lastErrors.length, MAX_ERRORS);
+    s.runFailures = [...this.runFailures].map(([r, v]) => ({ reason: r, ...v }));
+    await this.publishStatus();
+    return result;
+  }
+
+  private async readDesired(log: Logger): Promise<DesiredReading> {
+    let reading: DesiredReading;
+    try {
+      reading = await this.o.desired.read();
+      this.lastReadOk = true;
+    } catch (err) {
+      this.lastReadOk = false;
+      throw new Error("reading the desired state", { cause: err });
+    }
+    const prev = this.lastDesired;
+    this.lastDesired = reading;
+    const m = this.o.metrics;
+    m?.configValid.set({ pool: this.o.pool }, reading.status === "invalid" ? 0 : 1);
+    this.status.desired = reading.desired;
+    this.status.config = {
+      status: reading.status,
+      valid: reading.status !== "invalid",
+      lastRejection: reading.rejection ?? this.status.config.lastRejection,
+    };
+    if (reading.status === "missing" && prev?.status !== "missing") {
+      log.info({ desired: reading.desired }, "no desired state in Redis: running on the defaults");
+    }
+    return reading;
+  }
+
+  private async resolveRevision(td: string): Promise<string> {
+    const c = this.revisionCache;
+    if (c && c.td === td && Date.now() - c.atMs < REVISION_TTL_MS) return c.arn;
+    const arn = await this.o.ecs.resolveTaskDefinition(td);
+    this.revisionCache = { td, arn, atMs: Date.now() };
+    return arn;
+  }
+
+  /** RunTask failures in a row by reason feed the planner's backoff; a clean launch resets them. */
+  private noteLaunches(o: ActOutcome): void {
+    if (o.ranAt !== undefined) this.lastRunAtMs = o.ranAt;
+    if (o.runFailures.length > 0) {
+      const now = Date.now();
+      for (const f of o.runFailures) {
+        const prev = this.runFailures.get(f.reason);
+        this.runFailures.set(f.reason, { count: (prev?.count ?? 0) + 1, lastAtMs: now });
+      }
+    } else if (o.launched.length > 0) {
+      this.runFailures.clear();
+    }
+  }
+
+  private publishMetrics(p: Plan, observed: Observed, now: number): void {
+    const m = this.o.metrics;
+    if (!m) return;
+    const pool = this.o.pool;
+    const c = p.counts;
+    m.tasks.set({ pool, state: "starting" }, c.starting);
+    m.tasks.set({ pool, state: "warm" }, c.warm);
+    m.tasks.set({ pool, state: "claimed" }, c.claimed);
+    m.tasks.set({ pool, state: "draining" }, c.draining);
+    m.desiredWarm.set({ pool }, p.target);
+    m.claimsWaiting.set({ pool }, c.waiting);
+    const live = c.starting + c.warm + c.claimed;
+    m.utilization.set({ pool }, live > 0 ? c.claimed / live : 0);
+    m.oldestIdleSeconds.set({ pool }, oldestIdleSeconds(observed.records, now));
+  }
+
+  private async publishStatus(): Promise<void> {
+    // Only the holder writes status: a deposed leader's last word would mislead on-call.
+    if (!this.lease.held) return;
+    try {
+      await this.o.redis.set(this.keys.status, JSON.stringify(this.status));
+    } catch (err) {
+      this.o.log.debug({ err: errMsg(err) }, "publishing status failed");
+    }
+  }
+}
+
+function countActions(p: Plan | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const a of p?.actions ?? []) {
+    const n = a.kind === "run" ? a.count : 1;
+    out[a.kind] = (out[a.kind] ?? 0) + n;
+  }
+  return out;
+}
+
+function errMsg(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  return err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message;
+}

@@ -1,0 +1,47 @@
+import type { DesiredState } from "../config/index.js";
+import type { PlanCounts } from "../plan/index.js";
+import type { DesiredStatus } from "./ports.js";
+
+export type PassResult = "ok" | "partial" | "error" | "skipped";
+
+/**
+ * The reconciler's last observed snapshot, written as JSON to the pool's `status` key after each
+ * pass: what `warmpool ctl status` and dashboards read without talking to ECS.
+ */
+export interface StatusSnapshot {
+  pool: string;
+  leader: { id: string; epoch: number };
+  updatedAtMs: number;
+  counts: PlanCounts | null;
+  target: number | null;
+  desired: DesiredState | null;
+  config: { status: DesiredStatus | "unreadable"; valid: boolean; lastRejection: string | null };
+  lastPass: {
+    id: number;
+    trigger: "event" | "resync" | "start";
+    startedAtMs: number;
+    durationMs: number;
+    result: PassResult;
+    reason: string;
+    actions: Record<string, number>;
+    ecsCalls: { list: number; describe: number };
+  } | null;
+  /** The last few errors, newest first, each with when. */
+  lastErrors: { atMs: number; message: string }[];
+  runFailures: { reason: string; count: number; lastAtMs: number }[];
+}
+
+export function emptyStatus(pool: string, holderId: string): StatusSnapshot {
+  return {
+    pool,
+    leader: { id: holderId, epoch: 0 },
+    updatedAtMs: 0,
+    counts: null,
+    target: null,
+    desired: null,
+    config: { status: "unreadable", valid: false, lastRejection: null },
+    lastPass: null,
+    lastErrors: [],
+    runFailures: [],
+  };
+}

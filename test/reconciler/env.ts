@@ -1,0 +1,148 @@
+/**
+ * One reconciler test world: a private redis-server, the ECS emulator over HTTP, a registered
+ * task definition, and a stand-in for the bridges that registers RUNNING tasks warm through the
+ * real register script (TaskChannel) — the protocol a real bridge speaks.
+ */
+import { randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
+import { Registry } from "prom-client";
+import type { Emulator, EmulatorOptions } from "../../hack/emulator/index.js";
+import { TaskChannel } from "../../pkg/claims/index.js";
+import { createLogger } from "../../pkg/log/index.js";
+import { createMetrics, type Metrics } from "../../pkg/metrics/index.js";
+import { PoolKeys } from "../../pkg/keys/index.js";
+import { buildConfig, startReconcilerProcess, type ReconcilerProcess } from "../../pkg/reconciler/index.js";
+import { startPrivateRedis, uniquePool, type PrivateRedis } from "../harness/index.js";
+import { FAMILY, startTestEmulator } from "../ecs/env.js";
+
+export interface World {
+  redisServer: PrivateRedis;
+  redis: Redis;
+  emu: Emulator;
+  pool: string;
+  keys: PoolKeys;
+  taskDefinitionArn: string;
+  /** Every task the emulator ever created for this pool (ground truth). */
+  launches(): ReturnType<Emulator["control"]["tasks"]>;
+  /** Tasks of the pool that are not stopping or stopped (ground truth). */
+  live(): ReturnType<Emulator["control"]["tasks"]>;
+  /** Records in Redis by state. */
+  states(): Promise<Record<string, number>>;
+  startReconciler(flags?: Record<string, unknown>, metrics?: Metrics): Promise<ReconcilerProcess>;
+  /** Reconciler flags for this world, for a child process. */
+  flags(extra?: Record<string, unknown>): Record<string, string>;
+  stopBridges(): void;
+  close(): Promise<void>;
+}
+
+export interface WorldOptions {
+  emulator?: EmulatorOptions;
+  /** Register RUNNING tasks warm, as their bridges would (default true). */
+  bridges?: boolean;
+}
+
+export async function startWorld(o: WorldOptions = {}): Promise<World> {
+  const redisServer = await startPrivateRedis();
+  const redis = new Redis(redisServer.url, { maxRetriesPerRequest: 1 });
+  redis.on("error", () => undefined);
+  const { emu, client, taskDefinitionArn } = await startTestEmulator(o.emulator);
+  client.destroy();
+  const pool = uniquePool("rec");
+  const keys = new PoolKeys(pool);
+  const procs: ReconcilerProcess[] = [];
+  const registered = new Set<string>();
+  let bridges: NodeJS.Timeout | undefined;
+  if (o.bridges !== false) {
+    let busy = false;
+    bridges = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      void (async () => {
+        for (const t of emu.control.tasks()) {
+          if (t.startedBy !== pool || t.lastStatus !== "RUNNING" || t.desiredStatus !== "RUNNING") continue;
+          if (registered.has(t.taskId)) continue;
+          registered.add(t.taskId);
+          await new TaskChannel(redis, pool, t.taskId)
+            .register({
+              taskArn: t.taskArn,
+              revision: t.taskDefinitionArn,
+              endpoint: "127.0.0.1:9",
+              token: randomBytes(8).toString("hex"),
+            })
+            .catch(() => registered.delete(t.taskId));
+        }
+      })().finally(() => (busy = false));
+    }, 30);
+  }
+  const mine = () => emu.control.tasks().filter((t) => t.startedBy === pool);
+  const flags = (extra: Record<string, unknown> = {}): Record<string, string> => ({
+    pool,
+    cluster: "default",
+    "task-definition": FAMILY,
+    "redis-url": redisServer.url,
+    "endpoint-url": emu.endpoint,
+    "resync-interval": "500ms",
+    "lease-ttl": "3s",
+    "metrics-port": "0",
+    "log-level": process.env.WARMPOOL_TEST_LOG ?? "silent",
+    ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)])),
+  });
+  return {
+    redisServer,
+    redis,
+    emu,
+    pool,
+    keys,
+    taskDefinitionArn,
+    launches: mine,
+    live: () => mine().filter((t) => t.desiredStatus === "RUNNING"),
+    async states() {
+      const ids = await redis.smembers(keys.tasks);
+      const out: Record<string, number> = {};
+      for (const id of ids) {
+        const s = (await redis.hget(keys.task(id), "state")) ?? "none";
+        out[s] = (out[s] ?? 0) + 1;
+      }
+      return out;
+    },
+    flags,
+    async startReconciler(extra = {}, metrics) {
+      const cfg = buildConfig(flags(extra));
+      const p = await startReconcilerProcess(cfg, {
+        metrics: metrics ?? createMetrics(new Registry(), { defaults: false }),
+        log: createLogger({ level: cfg.logLevel, bindings: { component: "reconciler", pool } }),
+        host: "127.0.0.1",
+      });
+      procs.push(p);
+      return p;
+    },
+    stopBridges() {
+      clearInterval(bridges);
+    },
+    async close() {
+      clearInterval(bridges);
+      await Promise.all(procs.map((p) => p.stop()));
+      await emu.stop();
+      redis.disconnect();
+      await redisServer.stop();
+    },
+  };
+}
+
+export const setDesired = (w: World, desired: Record<string, unknown>): Promise<unknown> =>
+  w.redis.set(w.keys.config, JSON.stringify(desired));
+
+/** The value of one sample of a metric, or 0. */
+export async function metricValue(
+  m: Metrics,
+  name: keyof Metrics,
+  labels: Record<string, string>,
+): Promise<number> {
+  const metric = m[name] as {
+    get(): Promise<{ values: { labels: Record<string, unknown>; value: number }[] }>;
+  };
+  const v = (await metric.get()).values.find((x) =>
+    Object.entries(labels).every(([k, l]) => x.labels[k] === l),
+  );
+  return v?.value ?? 0;
+}
