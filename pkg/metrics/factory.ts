@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import { M } from "./names.js";
+import { M, PROCESS_METRIC_PREFIX } from "./names.js";
 
 /** Buckets that resolve a warm claim (ms) and a cold one (tens of seconds) alike. */
 export const LATENCY_BUCKETS = [
@@ -14,7 +14,14 @@ const FAST_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25
  * process creates the set it exports on its own registry; unused metrics are not created.
  */
 export function createMetrics(registry = new Registry(), opts: { defaults?: boolean } = {}) {
-  if (opts.defaults !== false) collectDefaultMetrics({ register: registry, prefix: "warmpool_process_" });
+  if (opts.defaults !== false) {
+    collectDefaultMetrics({ register: registry, prefix: PROCESS_METRIC_PREFIX });
+    // prom-client exports these totals as gauges; a `_total` gauge breaks `promtool check metrics`
+    // and each is the sum of its labelled sibling (`..._active_handles{type}`), so they go.
+    for (const kind of ["handles", "requests", "resources"]) {
+      registry.removeSingleMetric(`${PROCESS_METRIC_PREFIX}nodejs_active_${kind}_total`);
+    }
+  }
   const r = [registry];
   return {
     registry,

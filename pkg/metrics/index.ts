@@ -1,2 +1,14 @@
-export { M, type TaskStateLabel, type ClaimOutcome, type AwsOutcome, type ReconcileResult } from "./names.js";
+export {
+  M,
+  TASK_STATES,
+  CLAIM_OUTCOMES,
+  AWS_OUTCOMES,
+  RECONCILE_RESULTS,
+  BOUNDED_LABELS,
+  PROCESS_METRIC_PREFIX,
+  type TaskStateLabel,
+  type ClaimOutcome,
+  type AwsOutcome,
+  type ReconcileResult,
+} from "./names.js";
 export { createMetrics, type Metrics, LATENCY_BUCKETS, START_BUCKETS } from "./factory.js";

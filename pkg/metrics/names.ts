@@ -27,8 +27,31 @@ export const M = {
   lastPassTimestamp: "warmpool_last_reconcile_timestamp_seconds",
 } as const;
 
-/** Bounded label values. */
-export type TaskStateLabel = "starting" | "warm" | "claimed" | "draining";
-export type ClaimOutcome = "hit" | "queued" | "timeout" | "error";
-export type AwsOutcome = "ok" | "throttled" | "error" | "failure";
-export type ReconcileResult = "ok" | "partial" | "error" | "skipped";
+/**
+ * Bounded label values, as runtime lists so the consistency check can reject a dashboard or rule
+ * that filters on a value no process ever emits (`outcome="hits"`).
+ */
+export const TASK_STATES = ["starting", "warm", "claimed", "draining"] as const;
+export const CLAIM_OUTCOMES = ["hit", "queued", "timeout", "error"] as const;
+export const AWS_OUTCOMES = ["ok", "throttled", "error", "failure"] as const;
+export const RECONCILE_RESULTS = ["ok", "partial", "error", "skipped"] as const;
+
+export type TaskStateLabel = (typeof TASK_STATES)[number];
+export type ClaimOutcome = (typeof CLAIM_OUTCOMES)[number];
+export type AwsOutcome = (typeof AWS_OUTCOMES)[number];
+export type ReconcileResult = (typeof RECONCILE_RESULTS)[number];
+
+/** Metric → label → the only values it takes. Labels absent here are bounded by their writers. */
+export const BOUNDED_LABELS: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>> = {
+  [M.tasks]: { state: TASK_STATES },
+  [M.claimsTotal]: { outcome: CLAIM_OUTCOMES },
+  [M.claimDuration]: { outcome: CLAIM_OUTCOMES },
+  [M.awsRequestsTotal]: { outcome: AWS_OUTCOMES },
+  [M.reconcileTotal]: { result: RECONCILE_RESULTS },
+};
+
+/**
+ * Runtime metrics of prom-client's default collector carry this prefix. They describe the Node
+ * process rather than the pool, so dashboards chart a few and the dead-metric rule skips them.
+ */
+export const PROCESS_METRIC_PREFIX = "warmpool_process_";

@@ -1,0 +1,57 @@
+import { describe, expect, it } from "vitest";
+import { createMetrics, M, PROCESS_METRIC_PREFIX } from "../../pkg/metrics/index.js";
+import { exerciseEveryMetric } from "./exercise.js";
+import { runTool } from "./promtool.js";
+
+/** Metric families named by `# TYPE` lines, and the families that carry at least one sample. */
+function families(exposition: string): { declared: Set<string>; sampled: Set<string> } {
+  const declared = new Set<string>();
+  const sampled = new Set<string>();
+  for (const line of exposition.split("\n")) {
+    const type = /^# TYPE (\S+) /.exec(line);
+    if (type) declared.add(type[1] as string);
+    else if (line !== "" && !line.startsWith("#")) {
+      const series = (/^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(line) as RegExpExecArray)[0];
+      sampled.add(series.replace(/_(bucket|sum|count)$/, ""));
+      sampled.add(series);
+    }
+  }
+  return { declared, sampled };
+}
+
+describe("metric factory exposition", () => {
+  it("exports every contract name once, and promtool check metrics is clean with every metric observed", async () => {
+    const metrics = createMetrics();
+    const touched = exerciseEveryMetric(metrics, "pool-a");
+    expect(touched.sort()).toEqual(Object.values(M).sort());
+
+    const exposition = await metrics.registry.metrics();
+    const { declared, sampled } = families(exposition);
+    for (const name of Object.values(M)) {
+      expect(declared, `${name} declared`).toContain(name);
+      expect(sampled, `${name} has samples`).toContain(name);
+    }
+    expect([...declared].filter((n) => n.startsWith(PROCESS_METRIC_PREFIX)).length).toBeGreaterThan(10);
+
+    const lint = await runTool("promtool", ["check", "metrics"], exposition);
+    expect(lint.stdout + lint.stderr).toBe("");
+    expect(lint.code).toBe(0);
+  });
+
+  it("promtool check metrics does flag a non-conformant exposition (the linter is live)", async () => {
+    const bad =
+      "# HELP warmpool_bad_total Not a counter.\n# TYPE warmpool_bad_total gauge\nwarmpool_bad_total 1\n";
+    const lint = await runTool("promtool", ["check", "metrics"], bad);
+    expect(lint.code).not.toBe(0);
+    expect(lint.stdout + lint.stderr).toMatch(/_total/);
+  });
+
+  it("each process has its own registry: two factories never collide", async () => {
+    const a = createMetrics();
+    const b = createMetrics(undefined, { defaults: false });
+    a.claimsTotal.inc({ pool: "x", outcome: "hit" });
+    expect(await b.registry.getSingleMetricAsString(M.claimsTotal)).not.toMatch(/pool="x"/);
+    expect(await a.registry.getSingleMetricAsString(M.claimsTotal)).toMatch(/pool="x",outcome="hit"} 1/);
+    expect(b.registry.getMetricsAsArray().some((m) => m.name.startsWith(PROCESS_METRIC_PREFIX))).toBe(false);
+  });
+});
