@@ -58,6 +58,10 @@ export class PoolKeys {
   get epoch(): string {
     return `${this.prefix}epoch`;
   }
+  /** On-call drain request (`ctl drain`): JSON `{ revision?, beforeMs, by, reason }`. */
+  get drain(): string {
+    return `${this.prefix}drain`;
+  }
   get status(): string {
     return `${this.prefix}status`;
   }
