@@ -9,3 +9,13 @@ export {
   type ValidationResult,
 } from "./validate.js";
 export { parseDesiredState } from "./parse.js";
+export {
+  ConfigStore,
+  type ConfigRead,
+  type ConfigStoreOptions,
+  type HistoryEntry,
+  type WriteOptions,
+  type WriteResult,
+} from "./store.js";
+export { DesiredStateTracker, type DesiredUpdate } from "./tracker.js";
+export { DesiredStateSource, type DesiredStateSourceOptions } from "./source.js";
