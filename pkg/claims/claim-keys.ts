@@ -14,6 +14,14 @@ export class ClaimKeys extends PoolKeys {
   get readyChannel(): string {
     return `${this.prefix}claims:notify`;
   }
+  /** Hash userId → n: the stable offset of a user's own UID/GID (per-user isolation). */
+  get userUids(): string {
+    return `${this.prefix}uids`;
+  }
+  /** Counter handing out the next n for `userUids`. */
+  get userUidNext(): string {
+    return `${this.prefix}uids:next`;
+  }
 }
 
 /** How long an ended claim's record stays readable (idempotent replays, audits). */

@@ -1,0 +1,99 @@
+/**
+ * `warmpool gateway`: the claim HTTP API (POST /v1/claims, heartbeat, DELETE, GET /v1/pool,
+ * /healthz, /readyz, /metrics). Options here, everything else in pkg/gateway.
+ */
+import type { CommandModule } from "yargs";
+import { runGateway } from "../pkg/gateway/index.js";
+
+const F = {
+  pool: "pool",
+  redisUrl: "redis-url",
+  host: "host",
+  port: "port",
+  tokens: "gateway-tokens",
+  tokensFile: "tokens-file",
+  lease: "default-lease-seconds",
+  wait: "default-wait-ms",
+  maxWait: "max-wait-ms",
+  readyTimeout: "ready-timeout-ms",
+  retryAfter: "retry-after-seconds",
+  userIdPattern: "user-id-pattern",
+} as const;
+
+interface Args {
+  [F.pool]: string;
+  [F.redisUrl]: string;
+  [F.host]: string;
+  [F.port]: number;
+  [F.tokens]?: string;
+  [F.tokensFile]?: string;
+  [F.lease]: number;
+  [F.wait]: number;
+  [F.maxWait]: number;
+  [F.readyTimeout]: number;
+  [F.retryAfter]: number;
+  [F.userIdPattern]?: string;
+}
+
+export const gatewayCommand: CommandModule<object, Args> = {
+  command: "gateway",
+  describe: "serve the claim API: a warm task for a user, ready when the call returns",
+  builder: (y) =>
+    y
+      .option(F.pool, { type: "string", demandOption: true, describe: "pool name" })
+      .option(F.redisUrl, { type: "string", default: "redis://127.0.0.1:6379", describe: "Redis URL" })
+      .option(F.host, { type: "string", default: "127.0.0.1", describe: "address to listen on" })
+      .option(F.port, { type: "number", default: 8080, describe: "TCP port (0 = a free one)" })
+      .option(F.tokens, {
+        type: "string",
+        describe: "comma-separated bearer tokens (prefer the WARMPOOL_GATEWAY_TOKENS environment variable)",
+      })
+      .option(F.tokensFile, { type: "string", describe: "file with one bearer token per line" })
+      .option(F.lease, { type: "number", default: 300, describe: "lease when a claim names none" })
+      .option(F.wait, {
+        type: "number",
+        default: 30_000,
+        describe: "wait for a task when a claim names none",
+      })
+      .option(F.maxWait, { type: "number", default: 300_000, describe: "largest waitMs a claim may ask" })
+      .option(F.readyTimeout, {
+        type: "number",
+        default: 15_000,
+        describe: "how long a taken warm task may take to report ready",
+      })
+      .option(F.retryAfter, { type: "number", default: 2, describe: "Retry-After of a 503" })
+      .option(F.userIdPattern, {
+        type: "string",
+        describe: "regular expression user ids must match (default ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$)",
+      })
+      .example(
+        "WARMPOOL_GATEWAY_TOKENS=$(openssl rand -hex 24) $0 gateway --pool dev --port 8080",
+        "serve the claim API",
+      )
+      .example(
+        'curl -H "Authorization: Bearer $TOKEN" -d \'{"userId":"alice"}\' localhost:8080/v1/claims',
+        "claim a task",
+      ),
+  handler: async (a) => {
+    const gw = await runGateway({
+      pool: a[F.pool],
+      redisUrl: a[F.redisUrl],
+      host: a[F.host],
+      port: a[F.port],
+      tokens: a[F.tokens],
+      tokensFile: a[F.tokensFile],
+      defaultLeaseSeconds: a[F.lease],
+      defaultWaitMs: a[F.wait],
+      maxWaitMs: a[F.maxWait],
+      readyTimeoutMs: a[F.readyTimeout],
+      retryAfterSeconds: a[F.retryAfter],
+      userIdPattern: a[F.userIdPattern],
+    });
+    console.log(gw.url);
+    await new Promise<void>((resolve) => {
+      process.once("SIGINT", resolve);
+      process.once("SIGTERM", resolve);
+    });
+    await gw.close();
+  },
+};

@@ -1,0 +1,116 @@
+/**
+ * The gateway's JSON API over a ClaimService. Every answer that is not a success says what went
+ * wrong in `error`, naming the field for bad input.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ClaimService } from "../claims/index.js";
+import type { ReadyClaim } from "../claims/types.js";
+import { HttpError, readJsonObject, rejectUnknownFields, sendJson } from "./http-io.js";
+
+const CLAIM_FIELDS = ["userId", "leaseSeconds", "waitMs"] as const;
+const HEARTBEAT_FIELDS = ["leaseSeconds"] as const;
+const CLAIM_PATH = /^\/v1\/claims\/([^/]+)(\/heartbeat)?$/;
+
+export interface RouteContext {
+  service: ClaimService;
+  /** Seconds a client should wait before retrying a claim that timed out. */
+  retryAfterSeconds: number;
+}
+
+function claimBody(c: ReadyClaim): Record<string, unknown> {
+  return {
+    claimId: c.claimId,
+    taskId: c.taskId,
+    endpoint: c.endpoint,
+    token: c.token,
+    leaseExpiresAt: new Date(c.leaseExpiresAtMs).toISOString(),
+    warm: c.warm,
+  };
+}
+
+export async function postClaim(ctx: RouteContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const body = await readJsonObject(req);
+  rejectUnknownFields(body, CLAIM_FIELDS);
+  const idem = req.headers["idempotency-key"];
+  if (Array.isArray(idem)) throw new HttpError(400, "Idempotency-Key: must be given once");
+  const r = await ctx.service.claim({
+    userId: body.userId as string,
+    ...(body.leaseSeconds !== undefined ? { leaseSeconds: body.leaseSeconds as number } : {}),
+    ...(body.waitMs !== undefined ? { waitMs: body.waitMs as number } : {}),
+    ...(idem !== undefined ? { idempotencyKey: idem } : {}),
+  });
+  switch (r.outcome) {
+    case "ready":
+      // A replay answers as the first call did, marked so clients and logs can tell.
+      return sendJson(res, 201, claimBody(r.claim), r.replayed ? { "idempotent-replayed": "true" } : {});
+    case "timeout":
+      return sendJson(
+        res,
+        503,
+        { error: `no task ready in time: ${r.reason}`, claimId: r.claimId },
+        { "retry-after": String(ctx.retryAfterSeconds) },
+      );
+    case "failed":
+      return sendJson(res, 502, {
+        error: `the task could not start the session: ${r.reason}`,
+        claimId: r.claimId,
+      });
+    case "conflict":
+      return sendJson(res, 409, { error: `Idempotency-Key: ${r.reason}` });
+    case "ended":
+      return sendJson(res, 410, {
+        error: `the claim for this Idempotency-Key has ended (${r.state})`,
+        claimId: r.claimId,
+        state: r.state,
+      });
+  }
+}
+
+export async function claimById(
+  ctx: RouteContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+): Promise<boolean> {
+  const m = CLAIM_PATH.exec(path);
+  if (!m) return false;
+  const claimId = decodeURIComponent(m[1] ?? "");
+  if (m[2] && req.method === "POST") {
+    const body = await readJsonObject(req);
+    rejectUnknownFields(body, HEARTBEAT_FIELDS);
+    const r = await ctx.service.heartbeat(claimId, body.leaseSeconds as number | undefined);
+    switch (r.outcome) {
+      case "renewed":
+        sendJson(res, 200, { claimId, leaseExpiresAt: new Date(r.leaseExpiresAtMs).toISOString() });
+        break;
+      case "unknown":
+        sendJson(res, 404, { error: `claimId: no claim ${claimId}` });
+        break;
+      case "expired":
+        sendJson(res, 410, {
+          error: "the lease had run out; the claim is expired",
+          claimId,
+          state: "expired",
+        });
+        break;
+      case "ended":
+        sendJson(res, 410, { error: `the claim has ended (${r.state})`, claimId, state: r.state });
+        break;
+      case "waiting":
+        sendJson(res, 409, { error: "the claim is still waiting for a task; nothing to renew", claimId });
+        break;
+    }
+    return true;
+  }
+  if (!m[2] && req.method === "DELETE") {
+    const r = await ctx.service.release(claimId);
+    if (r.outcome === "unknown") sendJson(res, 404, { error: `claimId: no claim ${claimId}` });
+    else if (r.outcome === "released") sendJson(res, 200, { claimId, state: "released" });
+    else sendJson(res, 200, { claimId, state: r.state });
+    return true;
+  }
+  throw new HttpError(
+    405,
+    `${req.method} is not allowed on ${m[2] ? "heartbeat (use POST)" : "a claim (use DELETE)"}`,
+  );
+}
