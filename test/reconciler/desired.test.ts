@@ -1,0 +1,126 @@
+import { Registry } from "prom-client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createMetrics } from "../../pkg/metrics/index.js";
+import type { ReconcilerProcess, StatusSnapshot } from "../../pkg/reconciler/index.js";
+import { waitFor } from "../harness/index.js";
+import { metricValue, setDesired, startWorld, type World } from "./env.js";
+
+const settle = (ms = 1_500) => new Promise((r) => setTimeout(r, ms));
+
+describe("desired state changes (real Redis, emulator over HTTP)", () => {
+  let w: World;
+  let rec: ReconcilerProcess;
+  const metrics = createMetrics(new Registry(), { defaults: false });
+  const status = async (): Promise<StatusSnapshot> =>
+    JSON.parse((await w.redis.get(w.keys.status)) ?? "null");
+
+  beforeAll(async () => {
+    w = await startWorld();
+    await setDesired(w, { minWarm: 5, maxWarm: 20, replenishThreshold: 3 });
+    // A resync far beyond the test: every pass after the first is event-triggered.
+    rec = await w.startReconciler({ "resync-interval": "10m" }, metrics);
+    await waitFor("5 warm", async () => (await w.states()).warm === 5, 20_000);
+    await settle(500);
+  });
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  it("a plain SET of the config key to minWarm=8 → 3 more, from the event-triggered pass", async () => {
+    expect(w.launches()).toHaveLength(5);
+    const passesBefore = rec.reconciler.passes;
+    const setAt = Date.now();
+    await w.redis.set(w.keys.config, JSON.stringify({ minWarm: 8, maxWarm: 20, replenishThreshold: 3 }));
+    await waitFor("8 launches", () => w.launches().length === 8, 10_000);
+    const firstRun = Math.min(
+      ...w
+        .launches()
+        .slice(5)
+        .map((t) => t.createdAt),
+    );
+    // The resync is 10 minutes away: only the event path can have started these.
+    expect(firstRun - setAt).toBeLessThan(5_000);
+    expect(rec.reconciler.passes).toBeGreaterThan(passesBefore);
+    await waitFor("8 warm", async () => (await w.states()).warm === 8, 20_000);
+    await settle();
+    expect(w.launches()).toHaveLength(8);
+    const s = await status();
+    expect(s.desired?.minWarm).toBe(8);
+    expect(s.config).toMatchObject({ status: "valid", valid: true });
+  });
+
+  it("maxWarm lowered below the warm count → the oldest excess is cordoned and stopped", async () => {
+    const ids = await w.redis.smembers(w.keys.tasks);
+    const warmAt = new Map<string, number>();
+    for (const id of ids) warmAt.set(id, Number(await w.redis.hget(w.keys.task(id), "warmAt")));
+    const oldestFirst = [...warmAt].sort((a, b) => a[1] - b[1]).map(([id]) => id);
+    await setDesired(w, { minWarm: 2, maxWarm: 6, replenishThreshold: 1 });
+    await waitFor("2 stopped", () => w.live().length === 6, 10_000);
+    await settle();
+    const stopped = w
+      .launches()
+      .filter((t) => t.desiredStatus === "STOPPED")
+      .map((t) => t.taskId);
+    expect(stopped.sort()).toEqual(oldestFirst.slice(0, 2).sort());
+    for (const id of stopped) expect(w.emu.control.task(id)?.stoppedReason).toBe("warmpool: excess");
+    expect(w.launches()).toHaveLength(8); // nothing started meanwhile
+  });
+
+  const invalid: [string, string, string][] = [
+    ["malformed JSON", '{"minWarm": 5,', "$"],
+    ["minWarm > maxWarm", JSON.stringify({ minWarm: 9, maxWarm: 4 }), "minWarm"],
+    ["negative", JSON.stringify({ minWarm: -1 }), "minWarm"],
+    ["unknown field (typo)", JSON.stringify({ minwarm: 3 }), "minwarm"],
+    ["wrong type", JSON.stringify({ minWarm: "5" }), "minWarm"],
+    ["absurdly large", JSON.stringify({ minWarm: 5, maxWarm: 1e9 }), "maxWarm"],
+  ];
+
+  it.each(invalid)(
+    "invalid desired state (%s) → rejected naming the field; nothing started or stopped",
+    async (_, raw, field) => {
+      const launches = w.launches().length;
+      const live = w.live().length;
+      const stopCalls = w.emu.control.calls().StopTask?.ok ?? 0;
+      const rejections = await metricValue(metrics, "configRejectionsTotal", { pool: w.pool });
+      await w.redis.set(w.keys.config, raw);
+      await waitFor(
+        "rejection counted",
+        async () =>
+          (await metricValue(metrics, "configRejectionsTotal", { pool: w.pool })) === rejections + 1,
+        10_000,
+      );
+      await settle(800);
+      const s = await status();
+      expect(s.config.valid).toBe(false);
+      expect(s.config.lastRejection).toContain(field);
+      expect(await metricValue(metrics, "configValid", { pool: w.pool })).toBe(0);
+      const [last] = (await w.redis.xrevrange(w.keys.configHistory, "+", "-", "COUNT", 1)) as [
+        string,
+        string[],
+      ][];
+      const entry = Object.fromEntries(chunk(last![1]));
+      expect(entry.outcome).toBe("rejected");
+      expect(entry.errors).toContain(field);
+      // The last good desired state stays in force.
+      expect(s.desired).toMatchObject({ minWarm: 2, maxWarm: 6 });
+      expect(w.launches()).toHaveLength(launches);
+      expect(w.live()).toHaveLength(live);
+      expect(w.emu.control.calls().StopTask?.ok ?? 0).toBe(stopCalls);
+    },
+  );
+
+  it("a valid value after rejections is taken again (config_valid back to 1)", async () => {
+    await setDesired(w, { minWarm: 2, maxWarm: 6, replenishThreshold: 1 });
+    await waitFor(
+      "valid",
+      async () => (await metricValue(metrics, "configValid", { pool: w.pool })) === 1,
+      10_000,
+    );
+  });
+});
+
+function chunk(flat: string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!]);
+  return out;
+}
