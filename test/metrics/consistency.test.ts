@@ -6,7 +6,11 @@ import { checkConsistency } from "../../hack/checks/consistency/index.js";
 import { createMetrics, M } from "../../pkg/metrics/index.js";
 
 const ROOT = join(import.meta.dirname, "../..");
-type Json = Record<string, unknown> & { panels?: Json[]; targets?: { refId?: string; expr: string }[]; templating?: Json };
+type Json = Record<string, unknown> & {
+  panels?: Json[];
+  targets?: { refId?: string; expr: string }[];
+  templating?: Json;
+};
 
 /** A scratch copy of the repository's dashboards, rules and rule tests, for doctoring. */
 function scratch() {

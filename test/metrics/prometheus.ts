@@ -1,0 +1,126 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort, waitFor } from "../harness/index.js";
+
+/** One sample of an instant vector as the HTTP API returns it. */
+export interface VectorSample {
+  metric: Record<string, string>;
+  value: [number, string];
+}
+
+export interface ActiveAlert {
+  labels: Record<string, string>;
+  state: "pending" | "firing" | "inactive";
+}
+
+/**
+ * A throwaway Prometheus server (Debian's `prometheus` binary from PATH) on a free loopback
+ * port with its own temporary storage, scraping the given targets every second and evaluating
+ * the given rule files every second. stop() kills it and removes its storage.
+ */
+export interface PrivatePrometheus {
+  readonly url: string;
+  /** Instant query; throws on a PromQL or HTTP error with Prometheus's own message. */
+  query(expr: string): Promise<VectorSample[]>;
+  alerts(): Promise<ActiveAlert[]>;
+  /** Rule names Prometheus loaded, by kind. */
+  rules(): Promise<{ alerting: string[]; recording: string[] }>;
+  stop(): Promise<void>;
+}
+
+export async function startPrometheus(opts: {
+  targets: string[];
+  ruleFiles: string[];
+}): Promise<PrivatePrometheus> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "warmpool-prometheus-"));
+  const config = [
+    "global:",
+    "  scrape_interval: 1s",
+    "  scrape_timeout: 1s",
+    "  evaluation_interval: 1s",
+    "rule_files:",
+    ...opts.ruleFiles.map((f) => `  - ${JSON.stringify(f)}`),
+    "scrape_configs:",
+    "  - job_name: warmpool",
+    "    static_configs:",
+    `      - targets: ${JSON.stringify(opts.targets)}`,
+  ].join("\n");
+  writeFileSync(join(dir, "prometheus.yml"), config);
+
+  let log = "";
+  const child: ChildProcess = spawn(
+    "prometheus",
+    [
+      `--config.file=${join(dir, "prometheus.yml")}`,
+      `--storage.tsdb.path=${join(dir, "data")}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      "--log.level=warn",
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  child.stdout?.on("data", (d: Buffer) => (log += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (log += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  const api = async <T>(path: string): Promise<T> => {
+    const res = await fetch(`${url}${path}`);
+    const body = (await res.json()) as { status: string; data: T; error?: string };
+    if (body.status !== "success") throw new Error(`prometheus ${path}: ${body.error ?? res.status}`);
+    return body.data;
+  };
+
+  try {
+    await waitFor(
+      "prometheus to be ready",
+      async () => {
+        if (child.exitCode !== null) throw new Error(`prometheus exited: ${log}`);
+        return (await fetch(`${url}/-/ready`)).ok;
+      },
+      30_000,
+      100,
+    );
+  } catch (e) {
+    await stop();
+    throw new Error(`starting prometheus: ${log}`, { cause: e });
+  }
+
+  return {
+    url,
+    async query(expr) {
+      const data = await api<{ resultType: string; result: VectorSample[] }>(
+        `/api/v1/query?query=${encodeURIComponent(expr)}`,
+      );
+      if (data.resultType === "scalar") {
+        const [t, v] = data.result as unknown as [number, string];
+        return [{ metric: {}, value: [t, v] }];
+      }
+      return data.result;
+    },
+    async alerts() {
+      return (await api<{ alerts: ActiveAlert[] }>("/api/v1/alerts")).alerts;
+    },
+    async rules() {
+      const data = await api<{ groups: { rules: { type: string; name: string }[] }[] }>("/api/v1/rules");
+      const all = data.groups.flatMap((g) => g.rules);
+      return {
+        alerting: all.filter((r) => r.type === "alerting").map((r) => r.name),
+        recording: all.filter((r) => r.type === "recording").map((r) => r.name),
+      };
+    },
+    stop,
+  };
+}
