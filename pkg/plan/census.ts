@@ -77,7 +77,7 @@ export function takeCensus(observed: Observed, nowMs: number, timings: PlanTimin
   };
   const recorded = new Set<string>();
 
-  for (const r of [...observed.records].sort(byTaskId)) {
+  for (const r of observed.records) {
     if (recorded.has(r.taskId)) continue;
     recorded.add(r.taskId);
     const e = ecsById.get(r.taskId);
@@ -142,7 +142,7 @@ export function takeCensus(observed: Observed, nowMs: number, timings: PlanTimin
     }
   }
 
-  for (const e of [...ecsById.values()].sort(byTaskId)) {
+  for (const e of ecsById.values()) {
     if (recorded.has(e.taskId) || !isLive(e)) continue;
     c.total++;
     const slot: Slot = { taskId: e.taskId, taskArn: e.taskArn, ecs: e, revision: e.taskDefinitionArn };
@@ -153,6 +153,8 @@ export function takeCensus(observed: Observed, nowMs: number, timings: PlanTimin
       c.leaving.add(e.taskId);
     } else c.unrecorded.push(slot);
   }
+  // Input order is the lister's, not ours: sort what we decided so equal worlds give equal plans.
+  c.actions.sort(byTaskId);
   return c;
 }
 
