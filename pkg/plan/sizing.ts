@@ -24,7 +24,7 @@ export interface Sizing {
 
 export function size(desired: DesiredState, census: Census, waiting: number, revision: string): Sizing {
   const actions: Action[] = [];
-  const isOld = (s: Slot): boolean => s.revision !== undefined && revision !== "" && s.revision !== revision;
+  const isOld = (s: Slot): boolean => s.revision !== undefined && !sameRevision(s.revision, revision);
   // Victim order: old revision first (it must go anyway), then the longest idle (claims take the
   // oldest warm too, so the oldest has waited longest for nothing).
   const byAge = (a: Slot, b: Slot): number => warmAt(a) - warmAt(b) || (a.taskId < b.taskId ? -1 : 1);
@@ -79,6 +79,27 @@ export function size(desired: DesiredState, census: Census, waiting: number, rev
     Math.max(0, target + surgeRoom - idle) - Math.max(0, target - idle),
   );
   return { target, actions, idle, base, surge, oldWarm: oldCount() };
+}
+
+/**
+ * Whether a task runs the revision new tasks get. Task definitions may be spelt as an ARN or as
+ * `family:revision`; both name the same thing. A bare family (or nothing at all) cannot say which
+ * revision it means, so then only a different family marks a task old: a wrong guess here would
+ * replace the whole pool.
+ */
+export function sameRevision(a: string, b: string): boolean {
+  if (a === b || a === "" || b === "") return true;
+  const x = familyRevision(a);
+  const y = familyRevision(b);
+  if (x.revision === undefined || y.revision === undefined) return x.family === y.family;
+  return x.family === y.family && x.revision === y.revision;
+}
+
+function familyRevision(td: string): { family: string; revision?: string } {
+  const at = td.indexOf("task-definition/");
+  const tail = at >= 0 ? td.slice(at + "task-definition/".length) : td;
+  const [family = "", revision] = tail.split(":");
+  return revision === undefined || revision === "" ? { family } : { family, revision };
 }
 
 function warmAt(s: Slot): number {

@@ -356,6 +356,18 @@ const cases: Case[] = [
     tasks: [...n(5, "old", { state: "warm", rev: OLD }), ...n(2, "new", { state: "starting", ageMs: 5_000 })],
     expected: { run: [], tasks: [] },
   },
+  {
+    description: "an ARN and family:revision naming the same revision are not a rollout",
+    tasks: n(5, "w", { state: "warm", rev: "app:2" }),
+    expected: { run: [], tasks: [] },
+  },
+  {
+    description: "a task of another family is replaced even when the revision is given as a bare family",
+    desired: { maxSurge: 1 },
+    tasks: n(5, "w", { state: "warm", rev: "other:2" }),
+    observed: { revision: "app" },
+    expected: { run: ["1 surge"], tasks: [] },
+  },
   // RunTask failures.
   {
     description: "after RunTask failures launches wait out an exponential backoff",
