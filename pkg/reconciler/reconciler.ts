@@ -161,7 +161,7 @@ export class Reconciler {
     const errors: string[] = [];
     try {
       assertMayAct();
-      const reading = await this.readDesired(log);
+      const reading = await this.readDesired();
       const desired = reading.desired;
       const revision = await this.resolveRevision(desired.taskDefinition ?? this.o.taskDefinition);
 
@@ -279,7 +279,7 @@ export class Reconciler {
     return result;
   }
 
-  private async readDesired(log: Logger): Promise<DesiredReading> {
+  private async readDesired(): Promise<DesiredReading> {
     let reading: DesiredReading;
     try {
       reading = await this.o.desired.read();
@@ -288,7 +288,6 @@ export class Reconciler {
       this.lastReadOk = false;
       throw new Error("reading the desired state", { cause: err });
     }
-    const prev = this.lastDesired;
     this.lastDesired = reading;
     const m = this.o.metrics;
     m?.configValid.set({ pool: this.o.pool }, reading.status === "invalid" ? 0 : 1);
@@ -298,9 +297,6 @@ export class Reconciler {
       valid: reading.status !== "invalid",
       lastRejection: reading.rejection ?? this.status.config.lastRejection,
     };
-    if (reading.status === "missing" && prev?.status !== "missing") {
-      log.info({ desired: reading.desired }, "no desired state in Redis: running on the defaults");
-    }
     return reading;
   }
 

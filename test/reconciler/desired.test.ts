@@ -1,5 +1,6 @@
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ConfigStore } from "../../pkg/config/index.js";
 import { createMetrics } from "../../pkg/metrics/index.js";
 import type { ReconcilerProcess, StatusSnapshot } from "../../pkg/reconciler/index.js";
 import { waitFor } from "../harness/index.js";
@@ -94,13 +95,10 @@ describe("desired state changes (real Redis, emulator over HTTP)", () => {
       expect(s.config.valid).toBe(false);
       expect(s.config.lastRejection).toContain(field);
       expect(await metricValue(metrics, "configValid", { pool: w.pool })).toBe(0);
-      const [last] = (await w.redis.xrevrange(w.keys.configHistory, "+", "-", "COUNT", 1)) as [
-        string,
-        string[],
-      ][];
-      const entry = Object.fromEntries(chunk(last![1]));
-      expect(entry.outcome).toBe("rejected");
-      expect(entry.errors).toContain(field);
+      const [entry] = await new ConfigStore(w.redis, w.keys).history(1);
+      expect(entry?.result).toBe("rejected");
+      expect(entry?.after).toBe(raw);
+      expect(entry?.errors?.map((e) => e.field)).toContain(field);
       // The last good desired state stays in force.
       expect(s.desired).toMatchObject({ minWarm: 2, maxWarm: 6 });
       expect(w.launches()).toHaveLength(launches);
@@ -118,9 +116,3 @@ describe("desired state changes (real Redis, emulator over HTTP)", () => {
     );
   });
 });
-
-function chunk(flat: string[]): [string, string][] {
-  const out: [string, string][] = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!]);
-  return out;
-}
