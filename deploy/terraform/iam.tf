@@ -71,6 +71,13 @@ data "aws_iam_policy_document" "reconciler" {
     }
   }
 
+  # The reconciler resolves the family to its latest revision; AWS scopes this call to no resource.
+  statement {
+    sid       = "ResolveTheTaskDefinition"
+    actions   = ["ecs:DescribeTaskDefinition"]
+    resources = ["*"]
+  }
+
   statement {
     sid       = "PassOnlyThePoolRoles"
     actions   = ["iam:PassRole"]

@@ -17,25 +17,24 @@ locals {
       WARMPOOL_ASSIGN_PUBLIC_IP = tostring(var.assign_public_ip)
       WARMPOOL_METRICS_PORT     = tostring(var.metrics_port)
     },
-    local.ec2 ? {
-      WARMPOOL_CAPACITY_PROVIDER = local.capacity_provider
-      WARMPOOL_ASG               = local.asg_name
-      } : {
-      WARMPOOL_LAUNCH_TYPE = "FARGATE"
-    },
+    local.ec2 ? { WARMPOOL_CAPACITY_PROVIDER = local.capacity_provider } : { WARMPOOL_LAUNCH_TYPE = "FARGATE" },
   )
 
-  # `warmpool gateway`: Redis only; tokens arrive as a secret.
+  # `warmpool gateway`: Redis only; tokens arrive as a secret (WARMPOOL_GATEWAY_TOKENS).
   gateway_env = {
     WARMPOOL_POOL = local.pool
+    WARMPOOL_HOST = "0.0.0.0"
     WARMPOOL_PORT = tostring(var.gateway_port)
   }
 
-  # `warmpool bridge`: registers warm, then serves one user's session on the shared mount.
+  # `warmpool bridge`: registers warm, then serves one user's session on the shared mount. It
+  # listens on all interfaces and advertises the task's own IP (from ECS task metadata).
   bridge_env = merge(var.extra_pool_environment, {
     WARMPOOL_POOL           = local.pool
     WARMPOOL_WORKSPACE_ROOT = local.workspace_mount
-    WARMPOOL_PORT           = tostring(var.bridge_port)
+    WARMPOOL_LISTEN_HOST    = "0.0.0.0"
+    WARMPOOL_SESSION_PORT   = tostring(var.bridge_port)
+    WARMPOOL_AGENT_COMMAND  = jsonencode(var.agent_command)
   })
 
   awslogs = {
@@ -119,7 +118,7 @@ resource "aws_ecs_task_definition" "reconciler" {
       environment  = [for k in sort(keys(local.reconciler_env)) : { name = k, value = local.reconciler_env[k] }]
       secrets      = [local.secret_redis_url]
       healthCheck = {
-        command     = ["CMD", "node", "/app/healthcheck.mjs", "http://127.0.0.1:${var.metrics_port}/metrics"]
+        command     = ["CMD", "node", "/app/healthcheck.mjs", "http://127.0.0.1:${var.metrics_port}/healthz"]
         interval    = 15
         timeout     = 5
         retries     = 3
@@ -157,7 +156,7 @@ resource "aws_ecs_task_definition" "gateway" {
       environment  = [for k in sort(keys(local.gateway_env)) : { name = k, value = local.gateway_env[k] }]
       secrets = [
         local.secret_redis_url,
-        { name = "WARMPOOL_TOKENS", valueFrom = local.gateway_tokens_secret_arn },
+        { name = "WARMPOOL_GATEWAY_TOKENS", valueFrom = local.gateway_tokens_secret_arn },
       ]
       healthCheck = {
         command     = ["CMD", "node", "/app/healthcheck.mjs", "http://127.0.0.1:${var.gateway_port}/healthz"]

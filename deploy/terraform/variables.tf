@@ -209,7 +209,7 @@ variable "stop_timeout_seconds" {
 }
 
 variable "extra_pool_environment" {
-  description = "Extra plain environment for the pool container (no secrets here)."
+  description = "Extra plain environment for the pool container (no secrets here). The agent starts with a clean environment; see the bridge's --agent-env."
   type        = map(string)
   default     = {}
 }

@@ -15,6 +15,7 @@ const cond = (s: Statement, variable: string) => s.conditions.find((c) => c.vari
 /** Actions AWS authorizes against no resource, so "*" is the only resource they accept. */
 const NO_RESOURCE_LEVEL = new Set([
   "ecs:ListTasks",
+  "ecs:DescribeTaskDefinition",
   "autoscaling:DescribeAutoScalingGroups",
   "autoscaling:DescribeWarmPool",
   "ecr:GetAuthorizationToken",
@@ -46,6 +47,7 @@ describe("IAM policies in deploy/terraform", () => {
       "autoscaling:DescribeWarmPool",
       "autoscaling:PutWarmPool",
       "autoscaling:SetDesiredCapacity",
+      "ecs:DescribeTaskDefinition",
       "ecs:DescribeTasks",
       "ecs:ListTasks",
       "ecs:RunTask",
@@ -85,9 +87,8 @@ describe("IAM policies in deploy/terraform", () => {
     const stmts = policyStatements(evaluate({ existing_cluster_arn: arn }), "reconciler");
     const stop = byAction(stmts, "ecs:StopTask")[0]!;
     expect(stop.resources).toEqual([`arn:aws:ecs:${REGION}:${ACCOUNT}:task/shared/*`]);
-    for (const s of stmts.filter((x) =>
-      x.actions.some((a) => a.startsWith("ecs:") && a !== "ecs:TagResource"),
-    )) {
+    const clusterScoped = ["ecs:RunTask", "ecs:StopTask", "ecs:DescribeTasks", "ecs:ListTasks"];
+    for (const s of stmts.filter((x) => x.actions.some((a) => clusterScoped.includes(a)))) {
       expect(cond(s, "ecs:cluster")?.values, s.sid).toEqual([arn]);
     }
   });

@@ -66,11 +66,15 @@ describe("deploy/terraform", () => {
     expect(c).toMatchObject({
       name: "agent",
       entryPoint: ["warmpool", "bridge"],
-      command: ["--", "optima", "headless"],
       user: "1000:1000",
       stopTimeout: 120,
       mountPoints: [{ sourceVolume: "workspaces", containerPath: "/mnt/efs", readOnly: false }],
     });
+    const env = Object.fromEntries(
+      (c!["environment"] as { name: string; value: string }[]).map((e) => [e.name, e.value]),
+    );
+    expect(JSON.parse(env["WARMPOOL_AGENT_COMMAND"]!)).toEqual(["optima", "headless"]);
+    expect(env["WARMPOOL_WORKSPACE_ROOT"]).toBe("/mnt/efs");
     expect(spell(td["task_role_arn"]!)).toBe("${aws_iam_role.pool_task.arn}");
   });
 
