@@ -154,7 +154,7 @@ export function takeCensus(observed: Observed, nowMs: number, timings: PlanTimin
     } else c.unrecorded.push(slot);
   }
   // Input order is the lister's, not ours: sort what we decided so equal worlds give equal plans.
-  c.actions.sort(byTaskId);
+  c.actions.sort((a, b) => byTaskId(idOf(a), idOf(b)));
   return c;
 }
 
@@ -162,6 +162,10 @@ export function cordonStop(slot: Slot, reason: StopReason): Action {
   return slot.taskArn !== undefined
     ? { kind: "cordon-stop", taskId: slot.taskId, taskArn: slot.taskArn, reason }
     : { kind: "cordon-stop", taskId: slot.taskId, reason };
+}
+
+function idOf(a: Action): { taskId: string } {
+  return { taskId: "taskId" in a ? a.taskId : "" };
 }
 
 function byTaskId(a: { taskId: string }, b: { taskId: string }): number {

@@ -62,8 +62,16 @@ export function size(desired: DesiredState, census: Census, waiting: number, rev
 
   // 4. Rollout, surge first: an old-revision warm task goes only while the warm count stays at or
   //    above target without it, i.e. once new-revision tasks have become warm to cover it.
+  //    When no surge is possible (maxSurge 0, or maxTasks leaves no room) and nothing is starting,
+  //    one old task is replaced in place per round instead: one fewer warm for one start, rather
+  //    than a rollout that never ends.
   const oldWarm = warm.filter(isOld);
-  const replace = Math.min(oldWarm.length, Math.max(0, warm.length - target));
+  let replace = Math.min(oldWarm.length, Math.max(0, warm.length - target));
+  const canSurge = Math.min(desired.maxSurge, desired.maxTasks - census.total) > 0;
+  const replacing = census.draining.some((s) => s.record?.drainReason === "old-revision");
+  if (replace === 0 && oldWarm.length > 0 && !canSurge && starting.length + notVisible === 0 && !replacing) {
+    replace = 1;
+  }
   for (const s of oldWarm.slice(0, replace)) actions.push(cordonStop(s, "old-revision"));
   const replaced = new Set(oldWarm.slice(0, replace).map((s) => s.taskId));
   warm = warm.filter((s) => !replaced.has(s.taskId));

@@ -357,6 +357,23 @@ const cases: Case[] = [
     expected: { run: [], tasks: [] },
   },
   {
+    description: "rollout with maxSurge 0 replaces one old task in place at a time",
+    desired: { maxSurge: 0 },
+    tasks: [
+      ...[1, 2, 3, 4, 5].map((i) => ({ id: `old${i}`, state: "warm" as const, rev: OLD, warmAgoMs: i })),
+    ],
+    expected: { run: ["1 below-target"], tasks: ["cordon-stop old5 old-revision"] },
+  },
+  {
+    description: "in-place rollout waits for the previous replacement to finish",
+    desired: { maxSurge: 0 },
+    tasks: [
+      ...n(4, "old", { state: "warm", rev: OLD }),
+      { id: "d", state: "draining", rev: OLD, drainReason: "old-revision" },
+    ],
+    expected: { run: ["1 below-target"], tasks: ["stop d old-revision"] },
+  },
+  {
     description: "an ARN and family:revision naming the same revision are not a rollout",
     tasks: n(5, "w", { state: "warm", rev: "app:2" }),
     expected: { run: [], tasks: [] },
