@@ -50,11 +50,19 @@ export function spawnBridge(opts: {
     ],
     {
       stdio: ["ignore", "ignore", "pipe"],
-      env: { ...process.env, WARMPOOL_LOG_FORMAT: "json", SECRET_FOR_TEST: "must-not-leak", ...opts.env },
+      env: { ...inheritedEnv(), SECRET_FOR_TEST: "must-not-leak", ...opts.env },
     },
   );
   let err = "";
   child.stderr?.on("data", (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   return { child, taskId, taskArn, exited, stderr: () => err };
+}
+
+/** The test runner's environment minus WARMPOOL_* (yargs reads those as flags of the bridge). */
+function inheritedEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env))
+    if (v !== undefined && !k.startsWith("WARMPOOL_")) env[k] = v;
+  return env;
 }
