@@ -1,5 +1,6 @@
 import type { CommandModule } from "yargs";
 import { bridgeCommand } from "./bridge.js";
+import { devCommand } from "./dev.js";
 import { emulatorCommand } from "./emulator.js";
 import { gatewayCommand } from "./gateway.js";
 import { reconcilerCommand } from "./reconciler.js";
@@ -13,4 +14,5 @@ export const commands: CommandModule<any, any>[] = [
   simCommand,
   gatewayCommand,
   bridgeCommand,
+  devCommand,
 ];
