@@ -48,13 +48,12 @@ export function runScenario(m: Metrics, tickMs = 200): Scenario {
   m.asgInstances.set({ ...b, state: "Warmed:Hibernated" }, 0);
   m.awsQueueDepth.set({ ...h, api: "RunTask" }, 0);
   m.awsQueueDepth.set({ ...b, api: "RunTask" }, 25);
-  // Counters that exist on the healthy pool but never move there (processes initialise each
-  // bounded label value at 0, so a rate reads 0 rather than "no data").
-  m.claimsTotal.inc({ ...h, outcome: "queued" }, 0);
+  // Counters that exist on the healthy pool but never move there. It never queues a claim nor
+  // sees a throttle, and those series stay absent, as in a process that does not initialise
+  // them: the panels over them must still show 0, not "no data".
   m.configRejectionsTotal.inc(h, 0);
   m.runTaskFailuresTotal.inc({ ...h, reason: "RESOURCE:CPU" }, 1);
   m.leaseExpiriesTotal.inc(h, 1);
-  m.awsRequestsTotal.inc({ ...h, api: "RunTask", outcome: "throttled" }, 0);
 
   const tick = (): void => {
     m.lastPassTimestamp.set(h, nowS());
