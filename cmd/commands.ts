@@ -1,5 +1,6 @@
 import type { CommandModule } from "yargs";
 import { bridgeCommand } from "./bridge.js";
+import { ctlCommand } from "./ctl.js";
 import { devCommand } from "./dev.js";
 import { emulatorCommand } from "./emulator.js";
 import { gatewayCommand } from "./gateway.js";
@@ -15,4 +16,5 @@ export const commands: CommandModule<any, any>[] = [
   gatewayCommand,
   bridgeCommand,
   devCommand,
+  ctlCommand,
 ];
