@@ -1,6 +1,5 @@
 import type { CommandModule } from "yargs";
 import { bridgeCommand } from "./bridge.js";
-import { ctlCommand } from "./ctl.js";
 import { devCommand } from "./dev.js";
 import { emulatorCommand } from "./emulator.js";
 import { gatewayCommand } from "./gateway.js";
@@ -16,5 +15,4 @@ export const commands: CommandModule<any, any>[] = [
   gatewayCommand,
   bridgeCommand,
   devCommand,
-  ctlCommand,
 ];
