@@ -6,6 +6,8 @@
 import { parseFault, type Fault, type FaultBook, type FaultView } from "./faults.js";
 import type { Store } from "./store.js";
 import type { TaskProcesses } from "./task-process.js";
+import type { GroupRecord } from "./autoscaling/types.js";
+import type { ContainerInstanceRecord } from "./container-instances.js";
 import type { TaskRecord } from "./types.js";
 
 export type CallOutcome = "ok" | "throttled" | "error";
@@ -31,6 +33,21 @@ export interface EmulatorControl {
   faults(): FaultView[];
   /** PIDs of task processes still alive. */
   livePids(): number[];
+  /** Auto Scaling groups with every instance (warm pool included) and its state history. */
+  autoScalingGroups(): AutoScalingGroupSnapshot[];
+  /** ECS container instances ever registered (INACTIVE once their EC2 instance left service). */
+  containerInstances(): ContainerInstanceSnapshot[];
+}
+
+export type AutoScalingGroupSnapshot = Omit<GroupRecord, "instances"> & {
+  instances: Omit<GroupRecord["instances"][number], "timer">[];
+};
+export type ContainerInstanceSnapshot = Omit<ContainerInstanceRecord, "tasks"> & { taskIds: string[] };
+
+/** Where the control finds what it reports beyond tasks. */
+export interface ControlSources {
+  groups(): Iterable<GroupRecord>;
+  containerInstances(): ContainerInstanceRecord[];
 }
 
 export class Control implements EmulatorControl {
@@ -41,6 +58,7 @@ export class Control implements EmulatorControl {
     private readonly book: FaultBook,
     private readonly launched: { count: number },
     private readonly processes: TaskProcesses | undefined,
+    private readonly sources: ControlSources,
   ) {}
 
   record(op: string, outcome: CallOutcome): void {
@@ -84,5 +102,19 @@ export class Control implements EmulatorControl {
 
   livePids(): number[] {
     return this.processes?.pids() ?? [];
+  }
+
+  autoScalingGroups(): AutoScalingGroupSnapshot[] {
+    return [...this.sources.groups()].map((g) => ({
+      ...structuredClone({ ...g, instances: [] }),
+      instances: g.instances.map(({ timer: _timer, ...i }) => structuredClone(i)),
+    }));
+  }
+
+  containerInstances(): ContainerInstanceSnapshot[] {
+    return this.sources.containerInstances().map(({ tasks, ...ci }) => ({
+      ...structuredClone(ci),
+      taskIds: [...tasks.keys()],
+    }));
   }
 }

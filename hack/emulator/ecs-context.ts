@@ -17,6 +17,8 @@ export interface Placement {
     cpu: number,
     memory: number,
   ): { containerInstanceArn: string } | { failure: { arn?: string; reason: string } } | undefined;
+  /** Records a placed task's reservation (after place() chose its instance). */
+  bind(task: TaskRecord, cpu: number, memory: number): void;
   release(task: TaskRecord): void;
 }
 

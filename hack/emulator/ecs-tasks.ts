@@ -158,6 +158,7 @@ export const runTask: EcsHandler = (ctx, input) => {
       history: [],
     };
     ctx.store.addTask(task);
+    if (containerInstanceArn) ctx.placement?.bind(task, taskCpu, taskMem);
     ctx.launched.count += 1;
     ctx.lifecycle.launch(task, td, ctx.faults.failToStart());
     tasks.push(task);

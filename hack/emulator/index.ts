@@ -7,6 +7,14 @@
  *   ...
  *   await emu.stop(); // also kills every task process it started
  */
+import { AutoScalingApi } from "./autoscaling/api.js";
+import { AutoScalingEngine } from "./autoscaling/engine.js";
+import { DEFAULT_AUTOSCALING_TIMINGS } from "./autoscaling/types.js";
+import {
+  ContainerInstances,
+  describeContainerInstances,
+  listContainerInstances,
+} from "./container-instances.js";
 import { Control, type EmulatorControl } from "./control.js";
 import type { EcsContext, EcsHandler } from "./ecs-context.js";
 import * as catalog from "./ecs-catalog.js";
@@ -20,7 +28,22 @@ import { Store } from "./store.js";
 import { TaskProcesses } from "./task-process.js";
 import { TokenBucket } from "./token-bucket.js";
 
-export type { EmulatorControl, CallCounts, CallOutcome, TaskSnapshot } from "./control.js";
+export type {
+  EmulatorControl,
+  CallCounts,
+  CallOutcome,
+  TaskSnapshot,
+  AutoScalingGroupSnapshot,
+  ContainerInstanceSnapshot,
+} from "./control.js";
+export type {
+  AutoScalingOptions,
+  AutoScalingGroupSeed,
+  AutoScalingTimings,
+  WarmPoolSeed,
+  PoolState,
+} from "./autoscaling/types.js";
+export { DEFAULT_AUTOSCALING_TIMINGS, INSTANCE_CAPACITY } from "./autoscaling/types.js";
 export type { Fault, FaultView } from "./faults.js";
 export { CAPACITY_UNAVAILABLE_REASON } from "./faults.js";
 export type {
@@ -62,6 +85,8 @@ const HANDLERS: Record<string, EcsHandler> = {
   TagResource: catalog.tagResource,
   UntagResource: catalog.untagResource,
   ListTagsForResource: catalog.listTagsForResource,
+  ListContainerInstances: listContainerInstances,
+  DescribeContainerInstances: describeContainerInstances,
 };
 
 const MUTATIONS = new Set(["RunTask", "StartTask", "StopTask"]);
@@ -81,20 +106,45 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     envFor: (t, c) => taskEnv(opts, endpoint, t, c),
     onStopped: (t) => ctx.placement?.release(t),
   });
+  const instances = new ContainerInstances(store);
   const ctx: EcsContext = {
     store,
     opts,
     lifecycle,
     faults,
     fargateBucket: limits ? new TokenBucket(limits.fargateLaunches) : undefined,
+    placement: instances,
     launched,
   };
-  const control = new Control(store, faults, launched, processes);
+  const as = opts.autoScaling;
+  const timings = {
+    ...DEFAULT_AUTOSCALING_TIMINGS,
+    ...as.timings,
+    resume: { ...DEFAULT_AUTOSCALING_TIMINGS.resume, ...as.timings?.resume },
+  };
+  const engine = new AutoScalingEngine(timings, opts.timeScale, opts.random, instances, store, lifecycle);
+  const autoScaling = new AutoScalingApi(engine, opts.region, opts.accountId, as.defaultCluster ?? "default");
+  for (const seed of as.groups ?? []) {
+    const g = autoScaling.newGroup(seed);
+    if (seed.warmPool)
+      g.warmPool = {
+        minSize: seed.warmPool.minSize ?? 0,
+        maxGroupPreparedCapacity: seed.warmPool.maxGroupPreparedCapacity,
+        poolState: seed.warmPool.poolState ?? "Stopped",
+        reuseOnScaleIn: seed.warmPool.reuseOnScaleIn ?? false,
+      };
+    engine.add(g);
+  }
+  const control = new Control(store, faults, launched, processes, {
+    groups: () => engine.groups.values(),
+    containerInstances: () => instances.all(),
+  });
   const server = new EmulatorServer({
     ecs: ctx,
     handlers: HANDLERS,
     bucketFor: (op) => (MUTATIONS.has(op) ? mutations : READS.has(op) ? reads : undefined),
     control,
+    query: autoScaling,
   });
   const port = await server.listen(opts.port, opts.host);
   endpoint = `http://${opts.host}:${port}`;
@@ -108,6 +158,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     control,
     stop: () =>
       (stopped ??= (async () => {
+        engine.close();
         lifecycle.close();
         await processes?.killAll();
         await server.close();

@@ -131,6 +131,13 @@ export class Lifecycle {
     this.beginStop(tr, "UserInitiated", reason ?? "Task stopped by user");
   }
 
+  /** Stops a task for a reason other than StopTask (its host went away, …). */
+  stopWith(task: TaskRecord, stopCode: string, reason: string): void {
+    const tr = this.tracked.get(task.taskId);
+    if (!tr || task.desiredStatus === "STOPPED") return;
+    this.beginStop(tr, stopCode, reason);
+  }
+
   private beginStop(tr: Tracked, stopCode: string, reason: string): void {
     const { task } = tr;
     task.desiredStatus = "STOPPED";

@@ -1,3 +1,5 @@
+import type { AutoScalingOptions } from "./autoscaling/types.js";
+
 /**
  * What the emulator can be tuned with, and the defaults that make it behave like ECS in
  * us-east-1 at real speed. Lifecycle latencies are sampled per task from a distribution and
@@ -73,6 +75,8 @@ export interface EmulatorOptions {
   availabilityZones?: string[];
   /** Random source for latencies and fault probabilities (tests may seed it). */
   random?: () => number;
+  /** EC2 Auto Scaling groups (and their warm pools) feeding ECS container instances. */
+  autoScaling?: AutoScalingOptions;
 }
 
 export interface ResolvedOptions {
@@ -89,6 +93,7 @@ export interface ResolvedOptions {
   taskProcess: TaskProcessOptions | undefined;
   availabilityZones: string[];
   random: () => number;
+  autoScaling: AutoScalingOptions;
 }
 
 /** Fargate: ~5 s to provision the ENI, ~10 s to pull and start; about 30 s to drain on stop. */
@@ -146,6 +151,7 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
     taskProcess: o.taskProcess,
     availabilityZones: o.availabilityZones ?? [`${region}a`, `${region}b`, `${region}c`],
     random: o.random ?? Math.random,
+    autoScaling: o.autoScaling ?? {},
   };
 }
 

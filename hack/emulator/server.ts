@@ -203,6 +203,10 @@ export class EmulatorServer {
           faults: c.faults(),
           livePids: c.livePids(),
         });
+      if (req.method === "GET" && path === "/_emulator/autoscaling")
+        return this.sendJson(res, 200, { groups: c.autoScalingGroups() });
+      if (req.method === "GET" && path === "/_emulator/container-instances")
+        return this.sendJson(res, 200, { containerInstances: c.containerInstances() });
       if (req.method === "GET" && path === "/_emulator/faults")
         return this.sendJson(res, 200, { faults: c.faults() });
       if (req.method === "POST" && path === "/_emulator/faults") {

@@ -34,6 +34,7 @@ function aws(emu: Emulator, args: string[]): Promise<CliResult> {
       },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === "number" ? err.code : -1) : 0;
+        if (code !== 0 && !stderr) stderr = String(err);
         resolve({ code, stdout, stderr });
       },
     );
@@ -48,7 +49,21 @@ const json = <T>(r: CliResult): T => {
 describe("emulator: the AWS CLI works against it", () => {
   let emu: Emulator;
   beforeAll(async () => {
-    emu = await startEmulator({ timeScale: 0.01 });
+    emu = await startEmulator({
+      timeScale: 0.01,
+      autoScaling: {
+        groups: [
+          {
+            name: "cli-asg",
+            cluster: "cli-ec2",
+            minSize: 0,
+            maxSize: 4,
+            desiredCapacity: 0,
+            warmPool: { minSize: 2, maxGroupPreparedCapacity: 2, poolState: "Hibernated" },
+          },
+        ],
+      },
+    });
   });
   afterAll(async () => {
     await emu?.stop();
@@ -103,11 +118,31 @@ describe("emulator: the AWS CLI works against it", () => {
     expect(stop.task.desiredStatus).toBe("STOPPED");
     expect(stop.task.stoppedReason).toBe("from the cli");
     expect(emu.control.calls().StopTask?.ok).toBe(1);
-  });
+  }, 180_000);
 
   it("reports ECS's error code and a non-zero exit status", async () => {
     const r = await aws(emu, ["ecs", "run-task", "--task-definition", "cli", "--count", "11"]);
     expect(r.code).toBe(254);
     expect(r.stderr).toMatch(/InvalidParameterException/);
-  });
+  }, 120_000);
+
+  it("aws autoscaling describe-warm-pool reads the warm pool", async () => {
+    const warmed = (): boolean =>
+      emu.control
+        .autoScalingGroups()
+        .find((g) => g.name === "cli-asg")
+        ?.instances.filter((i) => i.lifecycleState === "Warmed:Hibernated").length === 2;
+    await waitFor("warm pool hibernated", warmed, 20_000);
+    const out = json<{
+      WarmPoolConfiguration: { MinSize: number; MaxGroupPreparedCapacity: number; PoolState: string };
+      Instances: { InstanceId: string; LifecycleState: string; AvailabilityZone: string }[];
+    }>(await aws(emu, ["autoscaling", "describe-warm-pool", "--auto-scaling-group-name", "cli-asg"]));
+    expect(out.WarmPoolConfiguration).toMatchObject({
+      MinSize: 2,
+      MaxGroupPreparedCapacity: 2,
+      PoolState: "Hibernated",
+    });
+    expect(out.Instances.map((i) => i.LifecycleState)).toEqual(["Warmed:Hibernated", "Warmed:Hibernated"]);
+    expect(out.Instances.every((i) => /^i-[0-9a-f]{17}$/.test(i.InstanceId))).toBe(true);
+  }, 120_000);
 });
