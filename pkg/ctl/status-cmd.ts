@@ -1,0 +1,70 @@
+/**
+ * `ctl status [--watch] [--output json]`: one report and an exit code a probe can use, or a
+ * report redrawn in place every interval until interrupted (a dropped Redis connection shows in
+ * the frame and the watch carries on).
+ */
+import type { CtlContext } from "./context.js";
+import { EXIT, type ExitCode } from "./errors.js";
+import { json, style } from "./io.js";
+import { gatherStatus, type StatusOptions, type StatusReport } from "./status-report.js";
+import { renderStatus } from "./status-render.js";
+
+export interface WatchOptions extends StatusOptions {
+  intervalMs?: number;
+  /** Ends the watch (SIGINT in the CLI). */
+  signal?: AbortSignal;
+  /** Stop after this many frames (tests). */
+  maxFrames?: number;
+}
+
+export async function statusCommand(ctx: CtlContext, opts: StatusOptions = {}): Promise<ExitCode> {
+  const r = await gatherStatus(ctx, opts);
+  ctx.io.out(ctx.output === "json" ? json(toJson(r)) : renderStatus(r, ctx.io));
+  return r.health.exitCode;
+}
+
+export async function watchStatus(ctx: CtlContext, opts: WatchOptions = {}): Promise<ExitCode> {
+  const interval = opts.intervalMs ?? 2_000;
+  const st = style(ctx.io);
+  let last: ExitCode = EXIT.ok;
+  for (let frame = 1; !opts.signal?.aborted; frame++) {
+    let text: string;
+    try {
+      const r = await gatherStatus(ctx, opts);
+      last = r.health.exitCode;
+      text = ctx.output === "json" ? JSON.stringify(toJson(r)) + "\n" : renderStatus(r, ctx.io);
+    } catch (e) {
+      last = EXIT.unreachable;
+      const msg = `Redis unreachable: ${e instanceof Error ? e.message : String(e)}; retrying every ${interval / 1000}s`;
+      text = ctx.output === "json" ? JSON.stringify({ error: msg }) + "\n" : `${st.red(msg)}\n`;
+    }
+    if (ctx.output === "json") ctx.io.out(text);
+    else if (ctx.io.isTTY) {
+      const footer = st.dim(
+        `every ${interval / 1000}s · ${new Date().toISOString().slice(11, 19)}Z · Ctrl-C to stop`,
+      );
+      ctx.io.out(`\x1b[H\x1b[2J${text}\n${footer}\n`);
+    } else ctx.io.out(`${frame > 1 ? "\n" : ""}${text}`);
+    if (opts.maxFrames !== undefined && frame >= opts.maxFrames) break;
+    await sleep(interval, opts.signal);
+  }
+  return last;
+}
+
+/** The JSON form: the report, with the verdict on top for `jq .health`. */
+function toJson(r: StatusReport): unknown {
+  const { health, ...rest } = r;
+  return { health, ...rest };
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
