@@ -3,9 +3,10 @@
  * care about most, from the files themselves, plus the health-check script against a real server.
  */
 import { execFile } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readDockerfile, type Stage } from "./dockerfile.js";
 
@@ -82,6 +83,22 @@ describe.each(FILES)("%s", (path) => {
           expect(allowed, `${path}:${c.line}: ${src} is not let through by the .dockerignore`).toBe(true);
         }
       }
+    }
+  });
+});
+
+describe("the image's layout", () => {
+  it("drops compiled tests, so nothing the CLI loads may import from test/", () => {
+    const df = readFileSync("deploy/docker/Dockerfile", "utf8");
+    expect(df).toContain("rm -rf /out/dist/test");
+    const sources = ["cmd", "pkg", "hack"].flatMap((d) =>
+      readdirSync(d, { recursive: true, encoding: "utf8" })
+        .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))
+        .map((f) => join(d, f)),
+    );
+    expect(sources.length).toBeGreaterThan(20);
+    for (const f of sources) {
+      expect(readFileSync(f, "utf8"), f).not.toMatch(/from "(\.\.\/)+test\//);
     }
   });
 });
