@@ -70,7 +70,10 @@ resource "aws_lb" "gateway" {
   subnets                    = var.gateway_internal ? var.private_subnet_ids : var.public_subnet_ids
   security_groups            = [aws_security_group.gateway_lb.id]
   drop_invalid_header_fields = true
-  tags                       = local.tags
+  # A claim may wait for a warm task (the gateway's --max-wait-ms, 300 s by default); the load
+  # balancer must not cut such a request first.
+  idle_timeout = var.gateway_idle_timeout_seconds
+  tags         = local.tags
 
   lifecycle {
     precondition {

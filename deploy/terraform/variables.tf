@@ -252,6 +252,12 @@ variable "gateway_certificate_arn" {
   default     = null
 }
 
+variable "gateway_idle_timeout_seconds" {
+  description = "Load balancer idle timeout; keep it above the longest claim wait the gateway allows (--max-wait-ms)."
+  type        = number
+  default     = 330
+}
+
 variable "gateway_tokens" {
   description = "Bearer tokens the gateway accepts; stored in Secrets Manager. Ignored when gateway_tokens_secret_arn is set."
   type        = list(string)

@@ -80,6 +80,15 @@ describe("the module's task definitions and the processes they run", () => {
     expect(Number(genv["WARMPOOL_PORT"])).toBe(lb["container_port"]);
     expect(genv["WARMPOOL_HOST"]).toBe("0.0.0.0");
   });
+
+  it("the load balancer outlasts the longest claim wait the gateway allows", () => {
+    const y = yargs([]);
+    (gatewayCommand.builder as (y: Argv) => Argv)(y);
+    const opts = (y as unknown as { getOptions(): { default: Record<string, unknown> } }).getOptions();
+    const maxWaitMs = Number(opts.default["max-wait-ms"]);
+    expect(maxWaitMs).toBeGreaterThan(0);
+    expect(Number(m.one("aws_lb.gateway")["idle_timeout"]) * 1000).toBeGreaterThan(maxWaitMs);
+  });
 });
 
 describe("the reconciler, configured by the module, launches what the module defines", () => {
