@@ -162,6 +162,36 @@ export function createMetrics(registry = new Registry(), opts: { defaults?: bool
       labelNames: ["pool"],
       registers: r,
     }),
+    policyArrivalRate: new Gauge({
+      name: M.policyArrivalRate,
+      help: "Claim arrivals (hits and misses) per second, smoothed over the adaptive policy window.",
+      labelNames: ["pool"],
+      registers: r,
+    }),
+    policyStartP90: new Gauge({
+      name: M.policyStartP90,
+      help: "p90 of recent task start durations (RunTask to registered warm) the adaptive policy uses.",
+      labelNames: ["pool"],
+      registers: r,
+    }),
+    policyExpectedDemand: new Gauge({
+      name: M.policyExpectedDemand,
+      help: "Claims expected during one replacement's lead time (rate times start p90 plus refill delay).",
+      labelNames: ["pool"],
+      registers: r,
+    }),
+    policyRawTarget: new Gauge({
+      name: M.policyRawTarget,
+      help: "Base-stock warm target for the demand measured now, before the scale-down delay and clamping.",
+      labelNames: ["pool"],
+      registers: r,
+    }),
+    policyTarget: new Gauge({
+      name: M.policyTarget,
+      help: "Adaptive warm target after the scale-down delay and clamping to [minWarm, maxWarm].",
+      labelNames: ["pool"],
+      registers: r,
+    }),
   };
 }
 

@@ -25,6 +25,12 @@ export const M = {
   refillDuration: "warmpool_refill_duration_seconds",
   leaseExpiriesTotal: "warmpool_lease_expiries_total",
   lastPassTimestamp: "warmpool_last_reconcile_timestamp_seconds",
+  // The adaptive warm-target policy's inputs and output (pkg/policy POLICY_METRICS).
+  policyArrivalRate: "warmpool_policy_arrival_rate_per_second",
+  policyStartP90: "warmpool_policy_task_start_p90_seconds",
+  policyExpectedDemand: "warmpool_policy_expected_demand",
+  policyRawTarget: "warmpool_policy_raw_target",
+  policyTarget: "warmpool_policy_target",
 } as const;
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createMetrics, M, PROCESS_METRIC_PREFIX } from "../../pkg/metrics/index.js";
+import { POLICY_METRICS } from "../../pkg/policy/index.js";
 import { exerciseEveryMetric } from "./exercise.js";
 import { runTool } from "./promtool.js";
 
@@ -44,6 +45,18 @@ describe("metric factory exposition", () => {
     const lint = await runTool("promtool", ["check", "metrics"], bad);
     expect(lint.code).not.toBe(0);
     expect(lint.stdout + lint.stderr).toMatch(/_total/);
+  });
+
+  it("exports the adaptive policy's metrics exactly as pkg/policy defines them", () => {
+    const registry = createMetrics(undefined, { defaults: false }).registry;
+    for (const def of POLICY_METRICS) {
+      const m = registry.getSingleMetric(def.name) as unknown as
+        { help: string; labelNames: string[]; constructor: { name: string } } | undefined;
+      expect(m, def.name).toBeDefined();
+      expect(m?.help).toBe(def.help);
+      expect(m?.labelNames).toEqual([...def.labelNames]);
+      expect(m?.constructor.name.toLowerCase()).toBe(def.type);
+    }
   });
 
   it("each process has its own registry: two factories never collide", async () => {

@@ -32,6 +32,11 @@ const NOT_IN_THIS_RUN: string[] = [
   M.runTaskFailuresTotal,
   M.leaseExpiriesTotal,
   M.configRejectionsTotal,
+  M.policyArrivalRate,
+  M.policyStartP90,
+  M.policyExpectedDemand,
+  M.policyRawTarget,
+  M.policyTarget,
 ];
 
 const sampledNames = (exposition: string): Set<string> =>

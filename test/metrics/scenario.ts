@@ -40,6 +40,11 @@ export function runScenario(m: Metrics, tickMs = 200): Scenario {
     m.oldestIdleSeconds.set(labels, idle);
     m.leader.set(labels, leader);
     m.configValid.set(labels, valid);
+    m.policyArrivalRate.set(labels, 0.5);
+    m.policyStartP90.set(labels, 14);
+    m.policyExpectedDemand.set(labels, 7);
+    m.policyRawTarget.set(labels, 9);
+    m.policyTarget.set(labels, desired);
   }
   m.leader.set({ pool: POOLS.gone }, 1);
   m.asgInstances.set({ ...h, state: "InService" }, 4);
