@@ -4,7 +4,20 @@
  * process it started on the way out.
  */
 import type { CommandModule } from "yargs";
+import { readFileSync } from "node:fs";
 import { startEmulator, type EmulatorOptions } from "../hack/emulator/index.js";
+
+function readOptionsFile(path: string): EmulatorOptions {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new Error(`--options ${path}: not a readable JSON file`, { cause: e });
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw new Error(`--options ${path}: must hold a JSON object of emulator options`);
+  return parsed as EmulatorOptions;
+}
 
 const F = {
   port: "port",
@@ -19,21 +32,23 @@ const F = {
   taskCommand: "task-command",
   taskArg: "task-arg",
   taskOutput: "task-output",
+  options: "options",
 } as const;
 
 interface Args {
-  [F.port]: number;
-  [F.host]: string;
-  [F.region]: string;
-  [F.accountId]: string;
-  [F.timeScale]: number;
+  [F.port]?: number;
+  [F.host]?: string;
+  [F.region]?: string;
+  [F.accountId]?: string;
+  [F.timeScale]?: number;
   [F.throttle]: boolean;
-  [F.listLag]: number;
-  [F.retention]: number;
-  [F.launchType]: "EC2" | "FARGATE";
+  [F.listLag]?: number;
+  [F.retention]?: number;
+  [F.launchType]?: "EC2" | "FARGATE";
   [F.taskCommand]?: string;
   [F.taskArg]: string[];
   [F.taskOutput]: "inherit" | "ignore";
+  [F.options]?: string;
 }
 
 export const emulatorCommand: CommandModule<object, Args> = {
@@ -41,14 +56,13 @@ export const emulatorCommand: CommandModule<object, Args> = {
   describe: "run the local ECS emulator (AWS JSON 1.1 wire protocol) until interrupted",
   builder: (y) =>
     y
-      .option(F.port, { type: "number", default: 0, describe: "TCP port on the host (0 = a free one)" })
-      .option(F.host, { type: "string", default: "127.0.0.1", describe: "address to listen on" })
-      .option(F.region, { type: "string", default: "us-east-1", describe: "region in ARNs" })
-      .option(F.accountId, { type: "string", default: "000000000000", describe: "account id in ARNs" })
+      .option(F.port, { type: "number", describe: "TCP port on the host (default 0 = a free one)" })
+      .option(F.host, { type: "string", describe: "address to listen on (default 127.0.0.1)" })
+      .option(F.region, { type: "string", describe: "region in ARNs (default us-east-1)" })
+      .option(F.accountId, { type: "string", describe: "account id in ARNs (default 000000000000)" })
       .option(F.timeScale, {
         type: "number",
-        default: 1,
-        describe: "multiplies task lifecycle latencies (1 = Fargate/EC2 real speed)",
+        describe: "multiplies task lifecycle latencies (default 1 = Fargate/EC2 real speed)",
       })
       .option(F.throttle, {
         type: "boolean",
@@ -57,18 +71,15 @@ export const emulatorCommand: CommandModule<object, Args> = {
       })
       .option(F.listLag, {
         type: "number",
-        default: 0,
-        describe: "ListTasks visibility lag of new tasks (ms)",
+        describe: "ListTasks visibility lag of new tasks (ms, default 0)",
       })
       .option(F.retention, {
         type: "number",
-        default: 3_600_000,
-        describe: "how long STOPPED tasks stay listable (ms)",
+        describe: "how long STOPPED tasks stay listable (ms, default 1 h)",
       })
       .option(F.launchType, {
         choices: ["EC2", "FARGATE"] as const,
-        default: "EC2" as const,
-        describe: "launch type when RunTask names none",
+        describe: "launch type when RunTask names none (default EC2)",
       })
       .option(F.taskCommand, { type: "string", describe: "run this command as a real process per task" })
       .option(F.taskArg, {
@@ -82,30 +93,41 @@ export const emulatorCommand: CommandModule<object, Args> = {
         default: "inherit" as const,
         describe: "where task processes' output goes",
       })
+      .option(F.options, {
+        type: "string",
+        describe: "JSON file of EmulatorOptions (latencies, rateLimits, autoScaling groups …); flags win",
+      })
       .example(
         "$0 emulator --port 4566",
         "run it; then: aws ecs list-tasks --endpoint-url http://127.0.0.1:4566",
       )
       .example("$0 emulator --time-scale 0.1 --no-throttle", "ten times faster lifecycle, no throttling")
       .example(
+        "$0 emulator --options emu.json",
+        'seed e.g. {"autoScaling":{"groups":[{"name":"web","minSize":0,"maxSize":10,"warmPool":{"minSize":2}}]}}',
+      )
+      .example(
         "$0 emulator --task-command node --task-arg dist/cmd/warmpool.js --task-arg bridge",
         "every task is a real local bridge process",
       ) as never,
   handler: async (a) => {
     const taskCommand = a[F.taskCommand];
+    const optionsFile = a[F.options];
+    const fromFile = optionsFile ? readOptionsFile(optionsFile) : {};
     const opts: EmulatorOptions = {
-      port: a[F.port],
-      host: a[F.host],
-      region: a[F.region],
-      accountId: a[F.accountId],
-      timeScale: a[F.timeScale],
-      rateLimits: a[F.throttle] ? undefined : false,
-      listVisibilityLagMs: a[F.listLag],
-      stoppedRetentionMs: a[F.retention],
-      defaultLaunchType: a[F.launchType],
+      ...fromFile,
+      port: a[F.port] ?? fromFile.port,
+      host: a[F.host] ?? fromFile.host,
+      region: a[F.region] ?? fromFile.region,
+      accountId: a[F.accountId] ?? fromFile.accountId,
+      timeScale: a[F.timeScale] ?? fromFile.timeScale,
+      rateLimits: a[F.throttle] ? fromFile.rateLimits : false,
+      listVisibilityLagMs: a[F.listLag] ?? fromFile.listVisibilityLagMs,
+      stoppedRetentionMs: a[F.retention] ?? fromFile.stoppedRetentionMs,
+      defaultLaunchType: a[F.launchType] ?? fromFile.defaultLaunchType,
       taskProcess: taskCommand
         ? { command: taskCommand, args: a[F.taskArg], stdio: a[F.taskOutput] }
-        : undefined,
+        : fromFile.taskProcess,
     };
     const emu = await startEmulator(opts);
     console.log(emu.endpoint);
