@@ -24,6 +24,8 @@ export interface CtlCallOptions {
   tty?: boolean;
 }
 
+class UsageError extends Error {}
+
 export async function ctl(argv: string[], o: CtlCallOptions = {}): Promise<CtlRun> {
   let out = "";
   let err = "";
@@ -56,10 +58,14 @@ export async function ctl(argv: string[], o: CtlCallOptions = {}): Promise<CtlRu
       .demandCommand(1)
       .exitProcess(false)
       .fail((msg, e) => {
+        // As the root CLI does: report and stop (exit 2), no handler runs.
         err += `usage: ${msg ?? e?.message}\n`;
         code = 2;
+        throw new UsageError();
       })
       .parseAsync();
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
   } finally {
     for (const k of Object.keys(o.env ?? {})) {
       if (saved[k] === undefined) delete process.env[k];
