@@ -1,0 +1,177 @@
+/**
+ * The capacity planner: a pure function of (desired asg block, the task plan's demand, the
+ * observed group + warm pool + container instances, recent capacity failures, now) → the Auto
+ * Scaling writes of one pass and why. No I/O and no clock but `nowMs`.
+ *
+ * Sizing (docs/capacity.md):
+ *  - InService instances host claimed + warm target tasks (the target already counts waiting
+ *    claims), plus `headroomInstances`: desired = ceil(tasks / tasksPerInstance) + headroom.
+ *  - The warm pool holds the next refill: ceil(min(target, maxTasks − tasks) / tasksPerInstance)
+ *    hibernated instances, at least `minWarmInstances`, and desired + pool at most
+ *    `maxPreparedCapacity`. A burst that needs new instances then resumes them (~15 s) instead
+ *    of cold-booting (~180 s), and Auto Scaling refills the pool behind it.
+ *  - The pool is written as MinSize = MaxGroupPreparedCapacity = size, which pins its size
+ *    whatever the desired capacity (size = max(MinSize, MaxGroupPreparedCapacity − desired)).
+ *  - RESOURCE:* / no-container-instance failures newer than the newest instance, with nothing
+ *    Pending, ask for one instance beyond what is InService: the estimate was short.
+ * Writes happen only when the observation differs from the plan: zero writes at steady state.
+ * ReuseOnScaleIn is never set (ECS groups may not); a pool found with it is rewritten without.
+ */
+import { isCapacityReason } from "./failures.js";
+import { planScaleIn } from "./scale-in.js";
+import { tasksPerInstance } from "./tasks-per-instance.js";
+import {
+  DEFAULT_CAPACITY_TIMINGS,
+  type CapacityAction,
+  type CapacityInput,
+  type CapacityNeed,
+  type CapacityPlan,
+  type ObservedGroup,
+  type ScaleReason,
+} from "./types.js";
+
+export function planCapacity(input: CapacityInput): CapacityPlan {
+  const { asg, demand, observed } = input;
+  const timings = input.timings ?? DEFAULT_CAPACITY_TIMINGS;
+  const group = observed.group;
+  const instances = countStates(group);
+  if (!observed.complete) {
+    return {
+      actions: [],
+      need: null,
+      instances,
+      held: "partial-observation",
+      reason: "capacity observation incomplete: no Auto Scaling write",
+    };
+  }
+  if (!group) {
+    return {
+      actions: [],
+      need: null,
+      instances,
+      held: "no-group",
+      reason: `Auto Scaling group ${asg.groupName} not found: nothing sized`,
+    };
+  }
+
+  const notes: string[] = [];
+  const tpi = tasksPerInstance(asg.tasksPerInstance, observed.taskSize, observed.containerInstances);
+  const tasks = Math.max(0, Math.min(demand.maxTasks, demand.claimed + demand.target));
+  const refillTasks = Math.max(0, Math.min(demand.target, demand.maxTasks - tasks));
+  const inService = group.instances.filter((i) => i.lifecycleState === "InService").length;
+  const pending = group.instances.filter((i) => i.lifecycleState.startsWith("Pending")).length;
+
+  let wanted: number;
+  let prepared: number;
+  let scaleReason: ScaleReason = "scale-out";
+  if (tpi.value !== undefined) {
+    wanted = Math.ceil(tasks / tpi.value) + asg.headroomInstances;
+    prepared = Math.ceil(refillTasks / tpi.value);
+  } else {
+    // Registered resources become known once one instance is in: bring one in, change nothing else.
+    wanted = tasks > 0 ? Math.max(1, group.desiredCapacity) : group.desiredCapacity;
+    prepared = group.warmPool?.minSize ?? asg.minWarmInstances;
+    notes.push(`tasks per instance unknown (${tpi.why ?? "?"})`);
+  }
+
+  const shortfall = recentShortfall(input, timings.failureWindowMs);
+  if (shortfall && pending === 0 && wanted <= inService && group.desiredCapacity <= inService) {
+    wanted = inService + 1;
+    scaleReason = "capacity-failures";
+    notes.push(`${shortfall} capacity failure(s) since the newest instance: one instance more`);
+  }
+
+  const desiredCapacity = clamp(wanted, group.minSize, group.maxSize);
+  if (desiredCapacity < wanted) notes.push(`capped by MaxSize ${group.maxSize}`);
+  const cap = asg.maxPreparedCapacity;
+  const warmPoolSize = Math.max(
+    asg.minWarmInstances,
+    cap === undefined ? prepared : Math.min(prepared, cap - desiredCapacity),
+  );
+  const need: CapacityNeed = {
+    tasks,
+    refillTasks,
+    tasksPerInstanceSource: tpi.source,
+    ...(tpi.value !== undefined ? { tasksPerInstance: tpi.value } : {}),
+    desiredCapacity,
+    warmPoolSize,
+    preparedCapacity: desiredCapacity + warmPoolSize,
+  };
+  const summary =
+    `need ${tasks} task(s) + refill ${refillTasks} at ${tpi.value ?? "?"}/instance (${tpi.source}): ` +
+    `desired ${desiredCapacity} (observed ${group.desiredCapacity}, ${inService} InService), ` +
+    `warm pool ${warmPoolSize} ${asg.poolState}${notes.length ? `; ${notes.join("; ")}` : ""}`;
+  if (input.paused)
+    return { actions: [], need, instances, held: "paused", reason: `paused: no action; ${summary}` };
+
+  const actions: CapacityAction[] = [];
+  const done: string[] = [];
+  if (desiredCapacity > group.desiredCapacity) {
+    actions.push({
+      kind: "set-desired-capacity",
+      desiredCapacity,
+      from: group.desiredCapacity,
+      reason: scaleReason,
+    });
+    done.push(`${scaleReason} ${group.desiredCapacity}→${desiredCapacity}`);
+  } else if (desiredCapacity < group.desiredCapacity) {
+    const s = planScaleIn(
+      group,
+      observed.containerInstances,
+      demand,
+      desiredCapacity,
+      observed.protectionSupported,
+    );
+    actions.push(...s.actions);
+    done.push(s.note);
+  }
+  const wp = warmPoolAction(group, asg.poolState, warmPoolSize);
+  if (wp === "pending-delete") done.push("warm pool is being deleted: PutWarmPool waits");
+  else if (wp) {
+    actions.push(wp);
+    done.push(`put-warm-pool ${wp.reason} size ${warmPoolSize} ${asg.poolState}`);
+  }
+  return { actions, need, instances, reason: `${done.length ? done.join(", ") : "steady"}; ${summary}` };
+}
+
+function warmPoolAction(
+  group: ObservedGroup,
+  poolState: CapacityInput["asg"]["poolState"],
+  size: number,
+): CapacityAction | "pending-delete" | undefined {
+  const wp = group.warmPool;
+  const put = (reason: Extract<CapacityAction, { kind: "put-warm-pool" }>["reason"]): CapacityAction => ({
+    kind: "put-warm-pool",
+    minSize: size,
+    maxGroupPreparedCapacity: size,
+    poolState,
+    reason,
+  });
+  if (!wp) return put("create");
+  if (wp.status === "PendingDelete") return "pending-delete";
+  if (wp.reuseOnScaleIn) return put("reuse-on-scale-in");
+  if (wp.poolState !== poolState) return put("pool-state");
+  if (wp.minSize !== size || (wp.maxGroupPreparedCapacity ?? -1) !== size) return put("resize");
+  return undefined;
+}
+
+/** Capacity failures in the window and newer than the newest registered instance (0: none). */
+function recentShortfall(input: CapacityInput, windowMs: number): number {
+  const newest = Math.max(0, ...input.observed.containerInstances.map((c) => c.registeredAtMs ?? 0));
+  const since = Math.max(input.nowMs - windowMs, newest);
+  return input.failures
+    .filter((f) => isCapacityReason(f.reason) && f.lastAtMs >= since)
+    .reduce((n, f) => n + f.count, 0);
+}
+
+function countStates(group: ObservedGroup | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const i of [...(group?.instances ?? []), ...(group?.warmInstances ?? [])]) {
+    out[i.lifecycleState] = (out[i.lifecycleState] ?? 0) + 1;
+  }
+  return out;
+}
+
+function clamp(n: number, lo: number, hi: number): number {
+  return Math.max(lo, Math.min(hi, n));
+}
