@@ -8,6 +8,7 @@ import { performance } from "node:perf_hooks";
 import type { Redis } from "ioredis";
 import type { Metrics } from "../metrics/index.js";
 import { ClaimKeys, ENDED_CLAIM_RETENTION_MS, IDEMPOTENCY_TTL_MS } from "./claim-keys.js";
+import { DesiredLease } from "./desired-lease.js";
 import { ClaimNotices } from "./notices.js";
 import { parseSnapshot } from "./records.js";
 import { defineScripts, runScript } from "./scripts.js";
@@ -38,6 +39,11 @@ export interface ClaimServiceOptions {
   limits?: Partial<ClaimLimits>;
   /** How long a taken warm task may take to report ready before the claim times out. */
   readyTimeoutMs?: number;
+  /**
+   * Claims that name no lease get the desired state's `leaseSeconds` (the `config` key) when it
+   * is valid, else `limits.defaultLeaseSeconds`. Default true.
+   */
+  leaseFromDesiredState?: boolean;
 }
 
 export interface PoolSummary {
@@ -57,6 +63,7 @@ export class ClaimService {
   private readonly ownSubscriber: boolean;
   private readonly notices: ClaimNotices;
   private readonly readyTimeoutMs: number;
+  private readonly desiredLease?: DesiredLease;
 
   constructor(private readonly opts: ClaimServiceOptions) {
     this.pool = opts.pool;
@@ -67,12 +74,14 @@ export class ClaimService {
     this.notices = new ClaimNotices(this.subscriber, this.keys.readyChannel);
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.readyTimeoutMs = opts.readyTimeoutMs ?? 15_000;
+    if (opts.leaseFromDesiredState !== false)
+      this.desiredLease = new DesiredLease(this.redis, this.keys.config);
     defineScripts(this.redis);
   }
 
   /** Subscribes to claim notices; claims made before it resolves would wait for their timeout. */
   async start(): Promise<void> {
-    await this.notices.start();
+    await Promise.all([this.notices.start(), this.desiredLease?.refresh()]);
   }
 
   async close(): Promise<void> {
@@ -83,7 +92,9 @@ export class ClaimService {
   /** Throws InvalidClaimInput for bad input; Redis errors propagate (the gateway answers 503). */
   async claim(req: ClaimRequest): Promise<ClaimResult> {
     const t0 = performance.now();
-    const v = validateClaimRequest(req, this.limits);
+    const desired = req.leaseSeconds === undefined ? this.desiredLease?.current() : undefined;
+    const limits = desired === undefined ? this.limits : { ...this.limits, defaultLeaseSeconds: desired };
+    const v = validateClaimRequest(req, limits);
     let result: ClaimResult;
     try {
       result = await this.claimValid(v.userId, v.leaseMs, v.waitMs, v.idempotencyKey);

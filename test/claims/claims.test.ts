@@ -165,6 +165,25 @@ describe("claim protocol (real redis-server, real Lua)", () => {
     expect(events.some(([, f]) => f[1] === "expire")).toBe(true);
   });
 
+  it("a claim naming no lease gets the desired state's leaseSeconds; an explicit lease wins", async () => {
+    await redis.set(ctx.keys.config, JSON.stringify({ leaseSeconds: 42 }));
+    const svc = new ClaimService({ pool: ctx.pool, redis });
+    await svc.start();
+    try {
+      await registerWarm(redis, ctx.pool, 2);
+      const r = await svc.claim({ userId: "lease", waitMs: 0 });
+      if (r.outcome !== "ready") throw new Error(r.outcome);
+      const assignedAt = Number(await redis.hget(ctx.keys.claim(r.claim.claimId), "assignedAt"));
+      expect(r.claim.leaseExpiresAtMs - assignedAt).toBe(42_000);
+      const explicit = await svc.claim({ userId: "lease2", waitMs: 0, leaseSeconds: 10 });
+      if (explicit.outcome !== "ready") throw new Error(explicit.outcome);
+      const at2 = Number(await redis.hget(ctx.keys.claim(explicit.claim.claimId), "assignedAt"));
+      expect(explicit.claim.leaseExpiresAtMs - at2).toBe(10_000);
+    } finally {
+      await svc.close();
+    }
+  });
+
   it("unknown claims are typed results, not exceptions", async () => {
     const id = "00000000-0000-4000-8000-000000000000";
     expect(await ctx.svc.heartbeat(id)).toEqual({ outcome: "unknown" });
