@@ -2,10 +2,12 @@
  * Real local processes standing in for task containers. Each runs in its own process group
  * (as a container has its own PID namespace), so stopping a task signals the whole group, and
  * when the main process exits whatever it left behind is killed with it. A process-exit hook
- * SIGKILLs every group still alive if the emulator's own process goes away.
+ * SIGKILLs every group still alive if the emulator's own process exits, and a watchdog process
+ * does the same if it is killed outright.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import type { TaskProcessOptions } from "./options.js";
+import { Watchdog } from "./watchdog.js";
 
 export interface ProcessExit {
   code: number | null;
@@ -42,6 +44,8 @@ function installExitHook(): void {
 
 export class TaskProcesses {
   private readonly running = new Map<string, Running>();
+  /** Kills the groups if this process dies before killAll() runs. */
+  readonly watchdog = new Watchdog();
 
   constructor(private readonly opts: TaskProcessOptions) {
     installExitHook();
@@ -67,6 +71,7 @@ export class TaskProcesses {
         // The main process is gone; nothing else of its "container" may outlive it.
         signalGroup(child.pid, "SIGKILL");
         liveGroups.delete(child.pid);
+        this.watchdog.forget(child.pid);
       }
       this.running.delete(taskId);
       resolveExited();
@@ -76,6 +81,7 @@ export class TaskProcesses {
     child.once("exit", (code, signal) => finish({ code, signal }));
     if (child.pid === undefined) return undefined;
     liveGroups.add(child.pid);
+    this.watchdog.watch(child.pid);
     this.running.set(taskId, { child, pid: child.pid, exited });
     return child.pid;
   }
@@ -100,6 +106,7 @@ export class TaskProcesses {
       signalGroup(r.pid, "SIGKILL");
     }
     await Promise.all(all.map((r) => r.exited));
+    await this.watchdog.close();
   }
 
   pids(): number[] {

@@ -162,3 +162,33 @@ describe("emulator: process-backed tasks", () => {
     await waitFor("every process gone", () => pids.every((p) => !alive(p)), 5_000);
   });
 });
+
+describe("emulator: the watchdog of task process groups", () => {
+  it("kills the groups it watches when its pipe closes, as when the emulator's process dies", async () => {
+    const { spawn } = await import("node:child_process");
+    const { Watchdog } = await import("../../hack/emulator/watchdog.js");
+    const victim = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], {
+      detached: true,
+      stdio: "ignore",
+    });
+    const spared = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], {
+      detached: true,
+      stdio: "ignore",
+    });
+    const dog = new Watchdog();
+    try {
+      dog.watch(victim.pid as number);
+      dog.watch(spared.pid as number);
+      dog.forget(spared.pid as number);
+      const dogPid = dog.pid as number;
+      await dog.close();
+      await waitFor("victim gone", () => victim.exitCode !== null || victim.signalCode !== null, 5_000);
+      expect(victim.signalCode).toBe("SIGKILL");
+      expect(alive(spared.pid as number)).toBe(true);
+      expect(alive(dogPid)).toBe(false);
+    } finally {
+      spared.kill("SIGKILL");
+      victim.kill("SIGKILL");
+    }
+  });
+});
