@@ -114,57 +114,66 @@ export const simCommand: CommandModule<object, Args> = {
       .example("$0 sim --trace-file claims.csv --min-warm 12 --output json", "replay recorded claims")
       .example(`$0 ${FIGURES_COMMAND.replace("warmpool ", "")}`, "regenerate the README figures") as never,
   handler: (a) => {
-    const flags: SimFlags = { ...a };
-    if (a.traceFile) flags.trace = { text: readFileSync(a.traceFile, "utf8"), name: a.traceFile };
-    const bar = a.output === "table" ? progressBar() : progressBar({ isTTY: false } as NodeJS.WriteStream);
-    if (a.figures) {
-      mkdirSync(a.figures, { recursive: true });
-      const all = FIGURE_PROFILES.map((name) => {
-        const c = compareProfile(
-          name,
-          scenarioFromFlags({ ...flags, profile: name, trace: undefined }),
-          productionPlan,
-          a.goal,
-          {
-            onRun: (label) => bar.update(0, `${name}: ${label}`),
-            onProgress: (d) => bar.update(d),
-          },
-        );
-        writeFileSync(join(a.figures!, `${name}.svg`), c.svg);
-        return c;
-      });
-      bar.done();
-      writeFileSync(join(a.figures, "comparison.md"), comparisonMarkdown(all, FIGURES_COMMAND));
-      console.log(
-        a.output === "json"
-          ? toJson(all.map((c) => ({ name: c.name, ...c.comparison })))
-          : all.map((c) => c.text).join("\n\n"),
-      );
-      if (!all.every((c) => c.comparison.adaptiveWins)) process.exitCode = 1;
-      return;
+    try {
+      run(a);
+    } catch (err) {
+      console.error(`warmpool sim: ${(err as Error).message}`);
+      process.exitCode = 2;
     }
-    const scenario = scenarioFromFlags(flags);
-    if (a.compare) {
-      const name = a.traceFile ?? a.profile;
-      const c = compareProfile(name, scenario, productionPlan, a.goal, {
-        onRun: (label) => bar.update(0, label),
-        onProgress: (d) => bar.update(d),
-      });
-      bar.done();
-      if (a.chart) writeFileSync(a.chart, c.svg);
-      console.log(a.output === "json" ? toJson(c.comparison) : c.text);
-      return;
-    }
-    const { result } = runSim(scenario, { onProgress: (d) => bar.update(d, result0Label(a)) });
-    bar.done();
-    if (a.chart)
-      writeFileSync(
-        a.chart,
-        chartSvg(`${a.traceFile ?? a.profile}: ${result.label} (seed ${a.seed})`, [result]),
-      );
-    console.log(a.output === "json" ? toJson(result) : table([result]));
   },
 };
+
+function run(a: Args): void {
+  const flags: SimFlags = { ...a };
+  if (a.traceFile) flags.trace = { text: readFileSync(a.traceFile, "utf8"), name: a.traceFile };
+  const bar = a.output === "table" ? progressBar() : progressBar({ isTTY: false } as NodeJS.WriteStream);
+  if (a.figures) {
+    mkdirSync(a.figures, { recursive: true });
+    const all = FIGURE_PROFILES.map((name) => {
+      const c = compareProfile(
+        name,
+        scenarioFromFlags({ ...flags, profile: name, trace: undefined }),
+        productionPlan,
+        a.goal,
+        {
+          onRun: (label) => bar.update(0, `${name}: ${label}`),
+          onProgress: (d) => bar.update(d),
+        },
+      );
+      writeFileSync(join(a.figures!, `${name}.svg`), c.svg);
+      return c;
+    });
+    bar.done();
+    writeFileSync(join(a.figures, "comparison.md"), comparisonMarkdown(all, FIGURES_COMMAND));
+    console.log(
+      a.output === "json"
+        ? toJson(all.map((c) => ({ name: c.name, ...c.comparison })))
+        : all.map((c) => c.text).join("\n\n"),
+    );
+    if (!all.every((c) => c.comparison.adaptiveWins)) process.exitCode = 1;
+    return;
+  }
+  const scenario = scenarioFromFlags(flags);
+  if (a.compare) {
+    const name = a.traceFile ?? a.profile;
+    const c = compareProfile(name, scenario, productionPlan, a.goal, {
+      onRun: (label) => bar.update(0, label),
+      onProgress: (d) => bar.update(d),
+    });
+    bar.done();
+    if (a.chart) writeFileSync(a.chart, c.svg);
+    console.log(a.output === "json" ? toJson(c.comparison) : c.text);
+    return;
+  }
+  const { result } = runSim(scenario, { onProgress: (d) => bar.update(d, result0Label(a)) });
+  bar.done();
+  if (a.chart)
+    writeFileSync(
+      a.chart,
+      chartSvg(`${a.traceFile ?? a.profile}: ${result.label} (seed ${a.seed})`, [result]),
+    );
+  console.log(a.output === "json" ? toJson(result) : table([result]));
+}
 
 function result0Label(a: Args): string {
   return `${a.traceFile ?? a.profile}, ${a.policy}`;

@@ -72,6 +72,9 @@ describe("flags and outputs", () => {
     expect(() => scenarioFromFlags({ ...SIM_DEFAULTS, policy: "adaptive", targetHitRate: 2 })).toThrow(
       /--target-hit-rate/,
     );
+    expect(() => scenarioFromFlags({ ...SIM_DEFAULTS, startMedian: 10, startP90: 5 })).toThrow(
+      /--start-p90: must be ≥ --start-median \(10 s\), got 5 s/,
+    );
     expect(() => scenarioFromFlags({ ...SIM_DEFAULTS, minWarm: 30, maxWarm: 10 })).toThrow(
       /minWarm \(30\) ≤ maxWarm \(10\)/,
     );

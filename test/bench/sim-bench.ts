@@ -1,0 +1,81 @@
+/**
+ * Simulator speed: one simulated day at 1 claim/s through the production planner, for a static
+ * pool and for the adaptive policy, reporting wall and CPU seconds (the issue's bar: under 10 s
+ * for the day), reconcile passes and claims simulated per wall second. Called by
+ * test/bench/run.ts (`npm run bench`) through `runSimBench`, or alone:
+ *
+ *   npx tsc -p . && node dist/test/bench/sim-bench.js
+ */
+import { performance } from "node:perf_hooks";
+import { pathToFileURL } from "node:url";
+import { COMPARED_ADAPTIVE, ORIGIN_DESIRED, defaultScenario, profile, runSim } from "../../pkg/sim/index.js";
+
+export interface SimBenchFigure {
+  name: string;
+  claims: number;
+  passes: number;
+  wallS: number;
+  cpuS: number;
+  claimsPerWallS: number;
+  hitRate: number;
+}
+
+export function benchSim(): SimBenchFigure[] {
+  const day = 86_400_000;
+  const cases = [
+    {
+      name: "constant 1/s, static 30/30/3",
+      desired: { ...ORIGIN_DESIRED, minWarm: 30, maxWarm: 30 },
+      policy: { kind: "static" as const },
+      prof: "constant" as const,
+    },
+    {
+      name: "diurnal mean 1/s, adaptive",
+      desired: COMPARED_ADAPTIVE.desired,
+      policy: COMPARED_ADAPTIVE.policy,
+      prof: "diurnal" as const,
+    },
+  ];
+  return cases.map((c) => {
+    const s = defaultScenario({
+      durationMs: day,
+      demand: {
+        kind: "poisson",
+        profile: profile(c.prof, { ratePerS: 1 }),
+        session: { medianMs: 180_000, sigma: 0.7 },
+      },
+      desired: c.desired,
+      policy: c.policy,
+    });
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const { result } = runSim(s);
+    const wallS = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    return {
+      name: c.name,
+      claims: result.claims,
+      passes: result.passes.event + result.passes.resync,
+      wallS,
+      cpuS: (cpu.user + cpu.system) / 1e6,
+      claimsPerWallS: result.claims / wallS,
+      hitRate: result.hitRate,
+    };
+  });
+}
+
+export async function runSimBench(): Promise<SimBenchFigure[]> {
+  const figures = benchSim();
+  for (const f of figures) {
+    console.log(
+      `sim: 1 day, ${f.name.padEnd(30)} ${f.claims} claims, ${f.passes} planner passes: ` +
+        `${f.wallS.toFixed(2)} s wall, ${f.cpuS.toFixed(2)} s CPU (${Math.round(f.claimsPerWallS)} claims/s), ` +
+        `hit rate ${(f.hitRate * 100).toFixed(2)}%`,
+    );
+  }
+  return figures;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await runSimBench();
+}
