@@ -4,6 +4,7 @@
  * Needs `npx tsc -p .` first (the bridge runs from dist/).
  */
 import {
+  chmodSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -177,6 +178,33 @@ describe("bridge process", { timeout: 240_000 }, () => {
     expect(await stateOf(taskId)).toBe("draining");
     expect(await redis.zcard(keys.warm)).toBe(0);
   });
+
+  // Needs root, as in a task whose bridge runs as root and drops each agent to its user's UID.
+  it.skipIf(process.getuid?.() !== 0)(
+    "per-user UIDs: the agent runs as base+n, owns its 0700 directory, the same user keeps its UID",
+    async () => {
+      chmodSync(base, 0o755);
+      const agent = JSON.stringify(["sh", "-c", 'echo "uid=$(id -u) gid=$(id -g)"; exec cat']);
+      const uids: number[] = [];
+      for (const user of ["ann", "ben", "ann"]) {
+        const b = start({ agent, extraArgs: ["--uid-base", "20000"] });
+        await warm(b);
+        const c = await claimReady(user);
+        const s = await connect(c);
+        const line = await waitFor("uid line", () => /uid=(\d+) gid=(\d+)/.exec(s.text()));
+        expect(line[2]).toBe(line[1]);
+        const st = statSync(join(root, user));
+        expect(st.uid).toBe(Number(line[1]));
+        expect(st.mode & 0o777).toBe(0o700);
+        uids.push(Number(line[1]));
+        s.ws.close();
+        expect(await b.exited).toBe(1);
+      }
+      expect(uids[0]).toBeGreaterThan(20000);
+      expect(uids[1]).not.toBe(uids[0]);
+      expect(uids[2]).toBe(uids[0]);
+    },
+  );
 
   it("a reconciler cordon of a warm task makes its bridge exit", async () => {
     const b = start();
