@@ -46,6 +46,8 @@ const json = <T>(r: CliResult): T => {
   return JSON.parse(r.stdout) as T;
 };
 
+// The three cases share one emulator and touch different things, so they run side by side
+// (each CLI start costs seconds).
 describe("emulator: the AWS CLI works against it", () => {
   let emu: Emulator;
   beforeAll(async () => {
@@ -69,80 +71,92 @@ describe("emulator: the AWS CLI works against it", () => {
     await emu?.stop();
   });
 
-  it("register-task-definition, run-task, list-tasks, describe-tasks, stop-task", async () => {
-    const reg = json<{ taskDefinition: { taskDefinitionArn: string; revision: number } }>(
-      await aws(emu, [
-        "ecs",
-        "register-task-definition",
-        "--family",
-        "cli",
-        "--container-definitions",
-        JSON.stringify([{ name: "main", image: "busybox", memory: 128 }]),
-      ]),
-    );
-    expect(reg.taskDefinition.taskDefinitionArn).toBe(
-      "arn:aws:ecs:us-east-1:000000000000:task-definition/cli:1",
-    );
+  it.concurrent(
+    "register-task-definition, run-task, list-tasks, describe-tasks, stop-task",
+    async () => {
+      const reg = json<{ taskDefinition: { taskDefinitionArn: string; revision: number } }>(
+        await aws(emu, [
+          "ecs",
+          "register-task-definition",
+          "--family",
+          "cli",
+          "--container-definitions",
+          JSON.stringify([{ name: "main", image: "busybox", memory: 128 }]),
+        ]),
+      );
+      expect(reg.taskDefinition.taskDefinitionArn).toBe(
+        "arn:aws:ecs:us-east-1:000000000000:task-definition/cli:1",
+      );
 
-    const run = json<{ tasks: { taskArn: string; lastStatus: string }[]; failures: unknown[] }>(
-      await aws(emu, [
-        "ecs",
-        "run-task",
-        "--task-definition",
-        "cli",
-        "--count",
-        "2",
-        "--started-by",
-        "cli-test",
-      ]),
-    );
-    expect(run.tasks.map((t) => t.lastStatus)).toEqual(["PROVISIONING", "PROVISIONING"]);
-    expect(run.failures).toEqual([]);
-    const arns = run.tasks.map((t) => t.taskArn);
+      const run = json<{ tasks: { taskArn: string; lastStatus: string }[]; failures: unknown[] }>(
+        await aws(emu, [
+          "ecs",
+          "run-task",
+          "--task-definition",
+          "cli",
+          "--count",
+          "2",
+          "--started-by",
+          "cli-test",
+        ]),
+      );
+      expect(run.tasks.map((t) => t.lastStatus)).toEqual(["PROVISIONING", "PROVISIONING"]);
+      expect(run.failures).toEqual([]);
+      const arns = run.tasks.map((t) => t.taskArn);
 
-    const list = json<{ taskArns: string[] }>(
-      await aws(emu, ["ecs", "list-tasks", "--started-by", "cli-test"]),
-    );
-    expect(new Set(list.taskArns)).toEqual(new Set(arns));
+      const list = json<{ taskArns: string[] }>(
+        await aws(emu, ["ecs", "list-tasks", "--started-by", "cli-test"]),
+      );
+      expect(new Set(list.taskArns)).toEqual(new Set(arns));
 
-    await waitFor("RUNNING", () => arns.every((a) => emu.control.task(a)?.lastStatus === "RUNNING"));
-    const desc = json<{ tasks: { taskArn: string; lastStatus: string; createdAt: string }[] }>(
-      await aws(emu, ["ecs", "describe-tasks", "--tasks", ...arns]),
-    );
-    expect(desc.tasks.map((t) => t.lastStatus)).toEqual(["RUNNING", "RUNNING"]);
-    expect(Number.isNaN(Date.parse(desc.tasks[0]?.createdAt as string))).toBe(false);
+      await waitFor("RUNNING", () => arns.every((a) => emu.control.task(a)?.lastStatus === "RUNNING"));
+      const desc = json<{ tasks: { taskArn: string; lastStatus: string; createdAt: string }[] }>(
+        await aws(emu, ["ecs", "describe-tasks", "--tasks", ...arns]),
+      );
+      expect(desc.tasks.map((t) => t.lastStatus)).toEqual(["RUNNING", "RUNNING"]);
+      expect(Number.isNaN(Date.parse(desc.tasks[0]?.createdAt as string))).toBe(false);
 
-    const stop = json<{ task: { desiredStatus: string; stoppedReason: string } }>(
-      await aws(emu, ["ecs", "stop-task", "--task", arns[0] as string, "--reason", "from the cli"]),
-    );
-    expect(stop.task.desiredStatus).toBe("STOPPED");
-    expect(stop.task.stoppedReason).toBe("from the cli");
-    expect(emu.control.calls().StopTask?.ok).toBe(1);
-  }, 180_000);
+      const stop = json<{ task: { desiredStatus: string; stoppedReason: string } }>(
+        await aws(emu, ["ecs", "stop-task", "--task", arns[0] as string, "--reason", "from the cli"]),
+      );
+      expect(stop.task.desiredStatus).toBe("STOPPED");
+      expect(stop.task.stoppedReason).toBe("from the cli");
+      expect(emu.control.calls().StopTask?.ok).toBe(1);
+    },
+    180_000,
+  );
 
-  it("reports ECS's error code and a non-zero exit status", async () => {
-    const r = await aws(emu, ["ecs", "run-task", "--task-definition", "cli", "--count", "11"]);
-    expect(r.code).toBe(254);
-    expect(r.stderr).toMatch(/InvalidParameterException/);
-  }, 120_000);
+  it.concurrent(
+    "reports ECS's error code and a non-zero exit status",
+    async () => {
+      const r = await aws(emu, ["ecs", "run-task", "--task-definition", "cli", "--count", "11"]);
+      expect(r.code).toBe(254);
+      expect(r.stderr).toMatch(/InvalidParameterException/);
+    },
+    120_000,
+  );
 
-  it("aws autoscaling describe-warm-pool reads the warm pool", async () => {
-    const warmed = (): boolean =>
-      emu.control
-        .autoScalingGroups()
-        .find((g) => g.name === "cli-asg")
-        ?.instances.filter((i) => i.lifecycleState === "Warmed:Hibernated").length === 2;
-    await waitFor("warm pool hibernated", warmed, 20_000);
-    const out = json<{
-      WarmPoolConfiguration: { MinSize: number; MaxGroupPreparedCapacity: number; PoolState: string };
-      Instances: { InstanceId: string; LifecycleState: string; AvailabilityZone: string }[];
-    }>(await aws(emu, ["autoscaling", "describe-warm-pool", "--auto-scaling-group-name", "cli-asg"]));
-    expect(out.WarmPoolConfiguration).toMatchObject({
-      MinSize: 2,
-      MaxGroupPreparedCapacity: 2,
-      PoolState: "Hibernated",
-    });
-    expect(out.Instances.map((i) => i.LifecycleState)).toEqual(["Warmed:Hibernated", "Warmed:Hibernated"]);
-    expect(out.Instances.every((i) => /^i-[0-9a-f]{17}$/.test(i.InstanceId))).toBe(true);
-  }, 120_000);
+  it.concurrent(
+    "aws autoscaling describe-warm-pool reads the warm pool",
+    async () => {
+      const warmed = (): boolean =>
+        emu.control
+          .autoScalingGroups()
+          .find((g) => g.name === "cli-asg")
+          ?.instances.filter((i) => i.lifecycleState === "Warmed:Hibernated").length === 2;
+      await waitFor("warm pool hibernated", warmed, 20_000);
+      const out = json<{
+        WarmPoolConfiguration: { MinSize: number; MaxGroupPreparedCapacity: number; PoolState: string };
+        Instances: { InstanceId: string; LifecycleState: string; AvailabilityZone: string }[];
+      }>(await aws(emu, ["autoscaling", "describe-warm-pool", "--auto-scaling-group-name", "cli-asg"]));
+      expect(out.WarmPoolConfiguration).toMatchObject({
+        MinSize: 2,
+        MaxGroupPreparedCapacity: 2,
+        PoolState: "Hibernated",
+      });
+      expect(out.Instances.map((i) => i.LifecycleState)).toEqual(["Warmed:Hibernated", "Warmed:Hibernated"]);
+      expect(out.Instances.every((i) => /^i-[0-9a-f]{17}$/.test(i.InstanceId))).toBe(true);
+    },
+    120_000,
+  );
 });
