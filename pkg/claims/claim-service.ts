@@ -84,6 +84,11 @@ export class ClaimService {
     await Promise.all([this.notices.start(), this.desiredLease?.refresh()]);
   }
 
+  /** False while the notice subscription is down (claims would then answer only at their deadline). */
+  get listening(): boolean {
+    return this.subscriber.status === "ready";
+  }
+
   async close(): Promise<void> {
     this.notices.close();
     if (this.ownSubscriber) this.subscriber.disconnect();

@@ -84,6 +84,7 @@ function isConnectionError(e: unknown): boolean {
 async function readyz(opts: GatewayOptions, res: ServerResponse): Promise<void> {
   try {
     if (opts.redis.status !== "ready") throw new Error(`connection ${opts.redis.status}`);
+    if (!opts.service.listening) throw new Error("claim notice subscription is down");
     await opts.redis.ping();
     sendJson(res, 200, { status: "ready" });
   } catch (e) {
