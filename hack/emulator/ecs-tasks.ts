@@ -58,8 +58,58 @@ function launchTypeOf(
   return { launchType: ctx.opts.defaultLaunchType };
 }
 
+const TOKEN_TTL_MS = 24 * 60 * 60 * 1000;
+
+/** The request minus its token, with keys in a fixed order: equal requests, equal strings. */
+function fingerprint(input: Input): string {
+  const sorted = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(sorted)
+      : v && typeof v === "object"
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, sorted((v as Input)[k])]),
+          )
+        : v;
+  const { clientToken: _token, ...rest } = input;
+  return JSON.stringify(sorted(rest));
+}
+
+/**
+ * RunTask idempotency (ECS: per cluster, 24 h): a retry with the same token and the same
+ * parameters gets the first call's tasks (as they are now) and launches nothing; the same token
+ * with other parameters is a ConflictException.
+ */
+function replay(
+  ctx: EcsContext,
+  clusterName: string,
+  token: string,
+  input: Input,
+): Record<string, unknown> | undefined {
+  const prior = ctx.store.runTokens.get(clusterName)?.get(token);
+  if (!prior || Date.now() - prior.at >= TOKEN_TTL_MS) return undefined;
+  if (prior.fingerprint !== fingerprint(input))
+    throw new AwsError(
+      "ConflictException",
+      "The request uses the same client token as a previous, but non-identical request. Do not reuse a client token with different requests, unless the requests are identical.",
+    );
+  const tasks = prior.taskIds.flatMap((id) => {
+    const t = ctx.store.byId.get(id);
+    return t ? [wireTask(t, true)] : [];
+  });
+  return { tasks, failures: prior.failures };
+}
+
 export const runTask: EcsHandler = (ctx, input) => {
   const cluster = ctx.store.cluster(optString(input, "cluster"));
+  const clientToken = optString(input, "clientToken");
+  if (clientToken !== undefined && !/^[\x21-\x7e]{1,64}$/.test(clientToken))
+    throw invalidParameter("clientToken must be 1 to 64 ASCII characters in the range 33-126.");
+  if (clientToken !== undefined) {
+    const again = replay(ctx, cluster.clusterName, clientToken, input);
+    if (again) return again;
+  }
   const tdRef = optString(input, "taskDefinition");
   if (!tdRef) throw invalidParameter("TaskDefinition cannot be null or empty.");
   const count = optInt(input, "count") ?? 1;
@@ -162,6 +212,16 @@ export const runTask: EcsHandler = (ctx, input) => {
     ctx.launched.count += 1;
     ctx.lifecycle.launch(task, td, ctx.faults.failToStart());
     tasks.push(task);
+  }
+  if (clientToken !== undefined) {
+    let tokens = ctx.store.runTokens.get(cluster.clusterName);
+    if (!tokens) ctx.store.runTokens.set(cluster.clusterName, (tokens = new Map()));
+    tokens.set(clientToken, {
+      fingerprint: fingerprint(input),
+      at: Date.now(),
+      taskIds: tasks.map((t) => t.taskId),
+      failures,
+    });
   }
   return { tasks: tasks.map((t) => wireTask(t, true)), failures };
 };

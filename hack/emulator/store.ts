@@ -6,6 +6,14 @@ import { randomBytes } from "node:crypto";
 import { clientError, clusterNotFound, invalidParameter } from "./errors.js";
 import type { ClusterRecord, TaskDefinitionRecord, TaskRecord } from "./types.js";
 
+/** The first successful RunTask with a client token, replayed to retries within 24 h. */
+export interface RunTokenRecord {
+  fingerprint: string;
+  at: number;
+  taskIds: string[];
+  failures: { arn?: string; reason: string }[];
+}
+
 export class Store {
   readonly clusters = new Map<string, ClusterRecord>();
   /** family → revisions in order (index = revision − 1). */
@@ -14,6 +22,8 @@ export class Store {
   readonly tasksByCluster = new Map<string, Map<string, TaskRecord>>();
   /** Every task ever created, stopped and expired ones included: ground truth. */
   readonly allTasks: TaskRecord[] = [];
+  /** RunTask client tokens per cluster: what the first call with each token launched. */
+  readonly runTokens = new Map<string, Map<string, RunTokenRecord>>();
   /** Every task ever created, by task id. */
   readonly byId = new Map<string, TaskRecord>();
   private seq = 0;

@@ -1,4 +1,10 @@
-import { DescribeTasksCommand, ListTasksCommand, RunTaskCommand, type ECSClient } from "@aws-sdk/client-ecs";
+import {
+  CreateClusterCommand,
+  DescribeTasksCommand,
+  ListTasksCommand,
+  RunTaskCommand,
+  type ECSClient,
+} from "@aws-sdk/client-ecs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CAPACITY_UNAVAILABLE_REASON, startEmulator, type Emulator } from "../../hack/emulator/index.js";
 import { waitFor } from "../harness/index.js";
@@ -142,6 +148,50 @@ describe("emulator: faults on demand", () => {
     expect(code).toBe("AbortError");
     expect(emu.control.launchedCount()).toBe(before + 3);
     expect(await errorCode(ecs.send(new RunTaskCommand({ taskDefinition: td })))).toBe("no error"); // only one hangs
+  });
+
+  it("RunTask clientToken: a retry after a lost answer gets the same tasks and launches nothing", async () => {
+    emu.control.addFault({ kind: "slow", op: "RunTask", hang: true });
+    const clientToken = "retry-after-timeout-1";
+    const before = emu.control.launchedCount();
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), 300);
+    const lost = ecs.send(
+      new RunTaskCommand({ taskDefinition: td, count: 4, startedBy: "idem", clientToken }),
+      {
+        abortSignal: abort.signal,
+      },
+    );
+    expect(await errorCode(lost)).toBe("AbortError");
+    clearTimeout(timer);
+    const retry = await ecs.send(
+      new RunTaskCommand({ taskDefinition: td, count: 4, startedBy: "idem", clientToken }),
+    );
+    expect(emu.control.launchedCount()).toBe(before + 4);
+    const launched = emu.control
+      .tasks()
+      .filter((t) => t.startedBy === "idem")
+      .map((t) => t.taskArn);
+    expect(retry.tasks?.map((t) => t.taskArn).sort()).toEqual(launched.sort());
+    // Same token, other parameters: a conflict, nothing launched.
+    const other = ecs.send(
+      new RunTaskCommand({ taskDefinition: td, count: 5, startedBy: "idem", clientToken }),
+    );
+    expect(await errorCode(other)).toBe("ConflictException");
+    expect(emu.control.launchedCount()).toBe(before + 4);
+    // The same token in another cluster is another request.
+    await ecs.send(new CreateClusterCommand({ clusterName: "elsewhere" }));
+    const elsewhere = await ecs.send(
+      new RunTaskCommand({
+        cluster: "elsewhere",
+        taskDefinition: td,
+        count: 4,
+        startedBy: "idem",
+        clientToken,
+      }),
+    );
+    expect(elsewhere.tasks?.length).toBe(4);
+    expect(emu.control.launchedCount()).toBe(before + 8);
   });
 
   it("ListTasks visibility lag: DescribeTasks sees a new task at once, ListTasks only after the lag", async () => {
