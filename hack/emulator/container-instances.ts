@@ -135,6 +135,12 @@ export class ContainerInstances implements Placement {
     ci.version += 1;
   }
 
+  activeCount(clusterName: string): number {
+    let n = 0;
+    for (const c of this.of(clusterName).values()) if (c.status === "ACTIVE") n++;
+    return n;
+  }
+
   find(ref: string | undefined): ContainerInstanceRecord | undefined {
     if (!ref) return undefined;
     const id = ref.split("/").pop() as string;

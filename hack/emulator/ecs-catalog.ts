@@ -47,7 +47,15 @@ export const describeClusters: EcsHandler = (ctx, input) => {
   const failures: { arn: string; reason: string }[] = [];
   for (const ref of refs) {
     const c = ctx.store.clusters.get(clusterName(ref));
-    if (c) clusters.push(wireCluster(c, ctx.store.tasksOf(c).values(), withTags));
+    if (c)
+      clusters.push(
+        wireCluster(
+          c,
+          ctx.store.tasksOf(c).values(),
+          withTags,
+          ctx.placement?.activeCount(c.clusterName) ?? 0,
+        ),
+      );
     else
       failures.push({
         arn: ref.startsWith("arn:") ? ref : ctx.store.arn(`cluster/${ref}`),

@@ -20,6 +20,8 @@ export interface Placement {
   /** Records a placed task's reservation (after place() chose its instance). */
   bind(task: TaskRecord, cpu: number, memory: number): void;
   release(task: TaskRecord): void;
+  /** ACTIVE container instances registered in a cluster. */
+  activeCount(clusterName: string): number;
 }
 
 export interface EcsContext {

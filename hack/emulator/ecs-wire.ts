@@ -86,6 +86,7 @@ export function wireCluster(
   c: ClusterRecord,
   tasks: Iterable<TaskRecord>,
   withTags: boolean,
+  containerInstances = 0,
 ): Record<string, unknown> {
   let running = 0;
   let pending = 0;
@@ -97,7 +98,7 @@ export function wireCluster(
     clusterArn: c.clusterArn,
     clusterName: c.clusterName,
     status: c.status,
-    registeredContainerInstancesCount: 0,
+    registeredContainerInstancesCount: containerInstances,
     runningTasksCount: running,
     pendingTasksCount: pending,
     activeServicesCount: 0,

@@ -1,5 +1,6 @@
 import { SetDesiredCapacityCommand } from "@aws-sdk/client-auto-scaling";
 import {
+  DescribeClustersCommand,
   DescribeContainerInstancesCommand,
   ListContainerInstancesCommand,
   RegisterTaskDefinitionCommand,
@@ -79,6 +80,8 @@ describe("emulator: EC2 capacity from Auto Scaling instances", () => {
     ): number | undefined => r?.[which]?.find((x) => x.name === name)?.integerValue;
     expect(res(reg, "registeredResources", "CPU")).toBe(1024);
     expect(res(reg, "registeredResources", "MEMORY")).toBe(1024);
+    const cl = await ecs.send(new DescribeClustersCommand({ clusters: ["ec2"] }));
+    expect(cl.clusters?.[0]?.registeredContainerInstancesCount).toBe(1);
 
     const mem = await run("fat");
     expect(mem.failures?.map((f) => f.reason)).toEqual(["RESOURCE:MEMORY"]);
