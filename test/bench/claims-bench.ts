@@ -5,13 +5,17 @@
  * ready → notice), sequential and at 16 / 64 concurrent callers. Each claim consumes a task, so
  * warm records are registered in bulk first.
  *
+ * `benchGateway` measures the same through the HTTP gateway at 64 concurrent clients.
+ *
  *   npx tsc -p . && node dist/test/bench/claims-bench.js
  */
 import { randomUUID } from "node:crypto";
+import { Agent, request } from "node:http";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import { Redis } from "ioredis";
 import { ClaimKeys, ClaimService, IDEMPOTENCY_TTL_MS } from "../../pkg/claims/index.js";
+import { runGateway } from "../../pkg/gateway/index.js";
 import { runScript } from "../../pkg/claims/scripts.js";
 import { startPrivateRedis, uniquePool } from "../harness/index.js";
 import { registerWarm, startReadyResponder } from "../claims/stand-in.js";
@@ -100,6 +104,69 @@ export async function benchClaims(
   }
 }
 
+/** POST /v1/claims over loopback HTTP (keep-alive) to ready, with the same stand-in bridge. */
+export async function benchGateway(
+  opts: { claims?: number; concurrency?: number } = {},
+): Promise<LatencyFigures> {
+  const n = opts.claims ?? 3000;
+  const server = await startPrivateRedis();
+  const redis = new Redis(server.url);
+  const pool = uniquePool("bench");
+  const token = "bench-token-0123456789abcdef";
+  const gw = await runGateway({
+    pool,
+    redisUrl: server.url,
+    host: "127.0.0.1",
+    port: 0,
+    tokens: token,
+    defaultLeaseSeconds: 300,
+    defaultWaitMs: 0,
+    maxWaitMs: 60_000,
+    readyTimeoutMs: 30_000,
+    retryAfterSeconds: 1,
+  });
+  const responder = await startReadyResponder(redis, new Redis(server.url), pool);
+  try {
+    await registerWarm(redis, pool, n);
+    // node:http with keep-alive: fetch (undici) costs more CPU per request than the gateway itself.
+    const agent = new Agent({ keepAlive: true, maxSockets: opts.concurrency ?? 64 });
+    const { port } = new URL(gw.url);
+    const body = JSON.stringify({ userId: "bench-user" });
+    const post = (): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = request(
+          {
+            host: "127.0.0.1",
+            port: Number(port),
+            method: "POST",
+            path: "/v1/claims",
+            agent,
+            headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          },
+          (res) => {
+            res.resume();
+            res.once("end", () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.once("error", reject);
+        req.end(body);
+      });
+    try {
+      return await measure(n, opts.concurrency ?? 64, async () => {
+        const status = await post();
+        if (status !== 201) throw new Error(`gateway answered ${status}`);
+      });
+    } finally {
+      agent.destroy();
+    }
+  } finally {
+    await responder.stop();
+    await gw.close();
+    redis.disconnect();
+    await server.stop();
+  }
+}
+
 function fmt(f: LatencyFigures): string {
   return `p50 ${f.p50Ms.toFixed(3)} ms  p99 ${f.p99Ms.toFixed(3)} ms  ${Math.round(f.perSecond)}/s`;
 }
@@ -114,4 +181,5 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     const label = `library claim → ready, ${c} conc`.padEnd(31);
     console.log(`${label}${fmt(f)}  p50 = ${f.p50OverPing.toFixed(2)}x PING`);
   }
+  console.log(`gateway HTTP claim → ready, 64 ${fmt(await benchGateway())}`);
 }
