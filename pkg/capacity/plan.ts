@@ -68,7 +68,8 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
     wanted = Math.ceil(tasks / tpi.value) + asg.headroomInstances;
     prepared = Math.ceil(refillTasks / tpi.value);
   } else {
-    // Registered resources become known once one instance is in: bring one in, change nothing else.
+    // Registered resources become known once one instance is in: bring one in; the warm pool is
+    // sized (once, with the computed values) when they are.
     wanted = tasks > 0 ? Math.max(1, group.desiredCapacity) : group.desiredCapacity;
     prepared = group.warmPool?.minSize ?? asg.minWarmInstances;
     notes.push(`tasks per instance unknown (${tpi.why ?? "?"})`);
@@ -125,8 +126,9 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
     actions.push(...s.actions);
     done.push(s.note);
   }
-  const wp = warmPoolAction(group, asg.poolState, warmPoolSize);
-  if (wp === "pending-delete") done.push("warm pool is being deleted: PutWarmPool waits");
+  const wp = tpi.value === undefined ? "unsized" : warmPoolAction(group, asg.poolState, warmPoolSize);
+  if (wp === "unsized") done.push("warm pool waits until tasks per instance is known");
+  else if (wp === "pending-delete") done.push("warm pool is being deleted: PutWarmPool waits");
   else if (wp) {
     actions.push(wp);
     done.push(`put-warm-pool ${wp.reason} size ${warmPoolSize} ${asg.poolState}`);

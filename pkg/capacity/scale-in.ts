@@ -39,7 +39,8 @@ export function planScaleIn(
   const pending = group.instances.filter((i) => i.lifecycleState.startsWith("Pending")).length;
   if (pending > 0) return hold(`${pending} instance(s) still Pending`);
   const inServiceCount = group.instances.filter((i) => i.lifecycleState === "InService").length;
-  if (inServiceCount > from) return hold(`the last scale-in is under way (${inServiceCount} InService > ${from})`);
+  if (inServiceCount > from)
+    return hold(`the last scale-in is under way (${inServiceCount} InService > ${from})`);
 
   const hosting = new Set(
     containerInstances.filter((c) => c.tasks > 0 && c.ec2InstanceId).map((c) => c.ec2InstanceId as string),

@@ -13,7 +13,12 @@ describe("AsgDriver against the emulator through the SDK", () => {
   beforeAll(async () => {
     emu = await startAsgEmulator({
       autoScaling: {
-        timings: { warmUp: 5_000, coldLaunch: 10_000, resume: { Hibernated: 2_000, Stopped: 20_000, Running: 3_000 }, terminate: 1_000 },
+        timings: {
+          warmUp: 5_000,
+          coldLaunch: 10_000,
+          resume: { Hibernated: 2_000, Stopped: 20_000, Running: 3_000 },
+          terminate: 1_000,
+        },
         groups: [
           {
             name: "big",

@@ -132,7 +132,7 @@ const rows: Row[] = [
   {
     description: "minWarmInstances is a floor of the warm pool even with nothing to refill",
     in: input({
-      asg: { ...ASG, minWarmInstances: 3 },
+      asg: { ...ASG, minWarmInstances: 3, tasksPerInstance: 4 },
       demand: demand({ target: 0, maxTasks: 0 }),
       observed: settled(0, 0),
     }),
