@@ -142,8 +142,11 @@ function olderAccepted(history: HistoryEntry[], i: number): HistoryEntry | undef
   return history.slice(i + 1).find((e) => e.result === "accepted" && e.after !== "");
 }
 
+/** A history value as the reconciler reads it (defaults written out), else as raw JSON. */
 function parseLoose(raw: string | undefined): unknown {
   if (raw === undefined || raw === "") return {};
+  const v = parseDesiredState(raw);
+  if (v.ok) return v.value;
   try {
     return JSON.parse(raw);
   } catch {

@@ -9,7 +9,7 @@ import { style, type CtlIO } from "./io.js";
 import type { StatusReport } from "./status-report.js";
 import { renderTable } from "./table.js";
 
-export function renderStatus(r: StatusReport, io: Pick<CtlIO, "color" | "isTTY">): string {
+export function renderStatus(r: StatusReport, io: Pick<CtlIO, "color" | "isTTY" | "columns">): string {
   const st = style(io);
   const out: string[] = [];
   const h = r.health;
@@ -29,8 +29,11 @@ export function renderStatus(r: StatusReport, io: Pick<CtlIO, "color" | "isTTY">
   if (pass && r.lastPassAgeMs !== null) {
     const res = pass.result === "ok" ? st.green(pass.result) : st.yellow(pass.result);
     out.push(
-      `last pass  ${duration(r.lastPassAgeMs)} ago  #${pass.id} ${res} (${pass.trigger}, ${pass.durationMs}ms)  ${st.dim(pass.reason)}`,
+      `last pass  ${duration(r.lastPassAgeMs)} ago  #${pass.id} ${res} (${pass.trigger}, ${pass.durationMs}ms)`,
     );
+    // The planner's reason is long; a terminal gets one line of it, a pipe all of it.
+    const width = io.isTTY ? Math.max(40, io.columns - 12) : Infinity;
+    out.push(`           ${st.dim(truncate(pass.reason, width))}`);
   } else out.push(`last pass  ${st.red("never")}`);
 
   const keyState =
@@ -39,7 +42,8 @@ export function renderStatus(r: StatusReport, io: Pick<CtlIO, "color" | "isTTY">
       : r.desired.key === "missing"
         ? st.yellow("missing (defaults in force)")
         : st.red("INVALID (last good in force)");
-  out.push(`desired    ${keyState}  ${describeDesired(r.desired.inForce)}`);
+  out.push(`desired    ${keyState}`);
+  out.push(`           ${describeDesired(r.desired.inForce)}`);
   for (const e of r.desired.errors) out.push(`           ${st.red(e.message)} [${e.rule}]`);
   const rej = r.desired.lastRejection;
   if (rej) {
@@ -139,12 +143,12 @@ function describeDesired(d: DesiredState): string {
     `lease ${d.leaseSeconds}s`,
     `surge ${d.maxSurge}`,
   ];
-  if (d.taskDefinition) parts.push(`taskDefinition ${d.taskDefinition}`);
+  if (d.taskDefinition) parts.push(`task ${d.taskDefinition}`);
   if (d.paused) parts.push("PAUSED");
-  return parts.join("  ");
+  return parts.join(", ");
 }
 
-/** `rollout agent:1 → agent:2: 4 warm on the new revision, 1 old idle left, 3 old claimed finishing`. */
+/** `rollout agent:1 → agent:2: 4 new warm, 1 old idle left, 3 old claimed finishing`. */
 function describeRollout(r: StatusReport): string | undefined {
   const target = r.revisions.find((v) => v.target);
   const old = r.revisions.filter((v) => !v.target);
@@ -153,8 +157,8 @@ function describeRollout(r: StatusReport): string | undefined {
   const oldClaimed = old.reduce((n, v) => n + v.claimed, 0);
   if (oldIdle === 0 && oldClaimed === 0) return undefined;
   const from = old.map((v) => shortRevision(v.revision)).join(", ");
-  const state = oldIdle === 0 ? "idle replaced" : `${oldIdle} old idle left`;
-  return `rollout    ${from} → ${shortRevision(target.revision)}: ${target.warm} warm on the new revision, ${state}, ${oldClaimed} old claimed finishing their sessions`;
+  const state = oldIdle === 0 ? "old idle all replaced" : `${oldIdle} old idle left`;
+  return `rollout    ${from} → ${shortRevision(target.revision)}: ${target.warm} new warm, ${state}, ${oldClaimed} old claimed finishing`;
 }
 
 /** The ASG snapshot is the reconciler's to shape; known fields are named, the rest shown as JSON. */

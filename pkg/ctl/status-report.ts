@@ -62,7 +62,7 @@ export interface Health {
   healthy: boolean;
   exitCode: ExitCode;
   problems: { code: ExitCode; message: string }[];
-  /** Worth knowing, not unhealthy: paused, last pass partial, below minWarm, rollout running. */
+  /** Worth knowing, not unhealthy: paused, last pass partial, idle below threshold, rollout running. */
   warnings: string[];
 }
 
@@ -170,8 +170,13 @@ export function assessHealth(
   if (r.desired.inForce.paused) warnings.push("paused: the reconciler observes and acts on nothing");
   const pass = r.snapshot?.lastPass;
   if (pass && pass.result !== "ok") warnings.push(`last pass ${pass.result}: ${pass.reason}`);
-  if (r.actual.warm < r.desired.inForce.minWarm && r.actual.waiting === 0) {
-    warnings.push(`below minWarm: ${r.actual.warm} warm < ${r.desired.inForce.minWarm}`);
+  // Between replenishThreshold and minWarm the refill waits for the resync by design; below the
+  // threshold it should already be under way, so a pool that stays there is worth a look.
+  const idle = r.actual.warm + r.actual.starting;
+  if (idle < r.desired.inForce.replenishThreshold && r.actual.waiting === 0) {
+    warnings.push(
+      `below replenishThreshold: ${idle} idle (warm + starting) < ${r.desired.inForce.replenishThreshold}`,
+    );
   }
   const old = r.revisions.filter((v) => !v.target);
   if (r.revisions.some((v) => v.target) && old.some((v) => v.warm + v.starting > 0)) {

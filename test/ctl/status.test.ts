@@ -57,7 +57,7 @@ describe("ctl status on a live pool", () => {
     ]);
     const text = await status(world);
     expect(text.code).toBe(0);
-    expect(text.out).toMatch(/^pool \S+  HEALTHY/);
+    expect(text.out).toMatch(/^pool \S+ {2}HEALTHY/);
     expect(text.out).toMatch(/^warm\s+4\s+4 \(min 4, max 10\)$/m);
     expect(text.out).toMatch(/^leader\s+\S+:\d+:\w+\s+epoch \d+/m);
     expect(text.out).toMatch(/^last pass\s+\S+ ago\s+#\d+ ok/m);
@@ -109,7 +109,7 @@ describe("ctl status on a live pool", () => {
       10_000,
     );
     expect(r.out).toMatch(/✗ the config key holds an invalid desired state .*: maxwarm/);
-    expect(r.out).toMatch(/desired\s+INVALID \(last good in force\)\s+minWarm 2\s+maxWarm 5/);
+    expect(r.out).toMatch(/desired\s+INVALID \(last good in force\)\n\s+minWarm 2, maxWarm 5, threshold 1/);
     expect(r.out).toMatch(/maxwarm: unknown field; did you mean `maxWarm`\? \[unknown-field\]/);
   });
 
@@ -197,7 +197,7 @@ describe("ctl status on a live pool", () => {
     expect(world.live().some((t) => t.taskId === claimedTask)).toBe(true);
     const text = await status(world);
     expect(text.out).toMatch(
-      /rollout\s+\S+:1 → \S+:2: 3 warm on the new revision, idle replaced, 1 old claimed finishing/,
+      /rollout\s+\S+:1 → \S+:2: 3 new warm, old idle all replaced, 1 old claimed finishing/,
     );
 
     const ac = new AbortController();
