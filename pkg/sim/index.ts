@@ -42,7 +42,13 @@ export { Prng } from "./prng.js";
 export { Ledger, type ClaimEntry, type Transition, type Violations } from "./ledger.js";
 export type { SimResult, Series } from "./stats.js";
 export { compare, staticDesired, type Comparison, type CompareOptions, type SweepPoint } from "./compare.js";
-export { compareProfile, comparisonMarkdown, COMPARED_ADAPTIVE, type ProfileComparison } from "./figures.js";
+export {
+  compareProfile,
+  comparisonMarkdown,
+  mdTable,
+  COMPARED_ADAPTIVE,
+  type ProfileComparison,
+} from "./figures.js";
 export { profile, PROFILE_NAMES, type ProfileName, type ProfileKnobs } from "./profiles.js";
 export { table, comparisonText, toJson } from "./report.js";
 export { chartSvg } from "./chart.js";
