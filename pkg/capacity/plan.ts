@@ -76,7 +76,8 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
   }
 
   const shortfall = recentShortfall(input, timings.failureWindowMs);
-  if (shortfall && pending === 0 && wanted <= inService && group.desiredCapacity <= inService) {
+  // Only a settled group (nothing Pending, no scale-in under way) is short of what it holds.
+  if (shortfall && pending === 0 && group.desiredCapacity === inService && wanted <= inService) {
     wanted = inService + 1;
     scaleReason = "capacity-failures";
     notes.push(`${shortfall} capacity failure(s) since the newest instance: one instance more`);
@@ -87,7 +88,9 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
   const cap = asg.maxPreparedCapacity;
   const warmPoolSize = Math.max(
     asg.minWarmInstances,
-    cap === undefined ? prepared : Math.min(prepared, cap - desiredCapacity),
+    // Room under the cap counts the larger of the planned and the observed desired capacity, so
+    // a scale-in still held (or a scale-out asked for once) does not resize the pool back and forth.
+    cap === undefined ? prepared : Math.min(prepared, cap - Math.max(desiredCapacity, group.desiredCapacity)),
   );
   const need: CapacityNeed = {
     tasks,
