@@ -7,7 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { invalidParameter } from "./errors.js";
-import type { EcsContext, EcsHandler, Placement } from "./ecs-context.js";
+import type { EcsContext, EcsHandler, Placed, Placement } from "./ecs-context.js";
 import { secs } from "./ecs-wire.js";
 import type { Store } from "./store.js";
 import type { ClusterRecord, TaskRecord } from "./types.js";
@@ -91,7 +91,7 @@ export class ContainerInstances implements Placement {
     cluster: ClusterRecord,
     cpu: number,
     memory: number,
-  ): { containerInstanceArn: string } | { failure: { arn?: string; reason: string } } | undefined {
+  ): Placed | { failure: { arn?: string; reason: string } } | undefined {
     if (!this.managed.has(cluster.clusterName)) return undefined;
     const active = [...this.of(cluster.clusterName).values()].filter((c) => c.status === "ACTIVE");
     if (active.length === 0) throw invalidParameter("No Container Instances were found in your cluster.");
@@ -113,10 +113,28 @@ export class ContainerInstances implements Placement {
         },
       };
     }
-    best.remainingCpu -= cpu;
-    best.remainingMemory -= memory;
-    best.version += 1;
-    return { containerInstanceArn: best.containerInstanceArn };
+    return this.reserve(best, cpu, memory);
+  }
+
+  placeOn(
+    cluster: ClusterRecord,
+    ref: string,
+    cpu: number,
+    memory: number,
+  ): Placed | { failure: { arn?: string; reason: string } } {
+    const ci = this.of(cluster.clusterName).get(ref.split("/").pop() as string);
+    if (!ci || ci.status !== "ACTIVE") return { failure: { arn: ref, reason: "MISSING" } };
+    if (ci.remainingCpu < cpu) return { failure: { arn: ci.containerInstanceArn, reason: "RESOURCE:CPU" } };
+    if (ci.remainingMemory < memory)
+      return { failure: { arn: ci.containerInstanceArn, reason: "RESOURCE:MEMORY" } };
+    return this.reserve(ci, cpu, memory);
+  }
+
+  private reserve(ci: ContainerInstanceRecord, cpu: number, memory: number): Placed {
+    ci.remainingCpu -= cpu;
+    ci.remainingMemory -= memory;
+    ci.version += 1;
+    return { containerInstanceArn: ci.containerInstanceArn, availabilityZone: ci.availabilityZone };
   }
 
   /** Called once a task is placed, so its reservation can be found again at release. */

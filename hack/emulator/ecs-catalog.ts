@@ -6,7 +6,7 @@
 import { AwsError, clientError, invalidParameter } from "./errors.js";
 import type { EcsHandler } from "./ecs-context.js";
 import { wireCluster, wireTaskDefinition } from "./ecs-wire.js";
-import { checkTags } from "./ecs-tasks.js";
+import { checkTags } from "./ecs-launch.js";
 import { clusterName, taskIdOf } from "./store.js";
 import type { ContainerDefinition, Tag, TaskDefinitionRecord } from "./types.js";
 import { optArray, optInt, optString, optStringArray, type Input } from "./validate.js";

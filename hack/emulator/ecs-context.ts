@@ -6,6 +6,12 @@ import type { Store } from "./store.js";
 import type { TokenBucket } from "./token-bucket.js";
 import type { ClusterRecord, TaskRecord } from "./types.js";
 
+/** Where a task was placed. */
+export interface Placed {
+  containerInstanceArn: string;
+  availabilityZone?: string;
+}
+
 /**
  * Places EC2 tasks on registered container instances. Without one (or when a cluster has no
  * instances) EC2 capacity is unlimited and virtual.
@@ -16,7 +22,14 @@ export interface Placement {
     cluster: ClusterRecord,
     cpu: number,
     memory: number,
-  ): { containerInstanceArn: string } | { failure: { arn?: string; reason: string } } | undefined;
+  ): Placed | { failure: { arn?: string; reason: string } } | undefined;
+  /** StartTask: room on one named instance, or the failure (MISSING, RESOURCE:*). */
+  placeOn(
+    cluster: ClusterRecord,
+    containerInstance: string,
+    cpu: number,
+    memory: number,
+  ): Placed | { failure: { arn?: string; reason: string } };
   /** Records a placed task's reservation (after place() chose its instance). */
   bind(task: TaskRecord, cpu: number, memory: number): void;
   release(task: TaskRecord): void;

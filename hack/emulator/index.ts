@@ -18,6 +18,7 @@ import {
 import { Control, type EmulatorControl } from "./control.js";
 import type { EcsContext, EcsHandler } from "./ecs-context.js";
 import * as catalog from "./ecs-catalog.js";
+import { runTask, startTask } from "./ecs-launch.js";
 import * as tasks from "./ecs-tasks.js";
 import { FaultBook } from "./faults.js";
 import { Lifecycle } from "./lifecycle.js";
@@ -70,7 +71,8 @@ export interface Emulator {
 }
 
 const HANDLERS: Record<string, EcsHandler> = {
-  RunTask: tasks.runTask,
+  RunTask: runTask,
+  StartTask: startTask,
   StopTask: tasks.stopTask,
   ListTasks: tasks.listTasks,
   DescribeTasks: tasks.describeTasks,

@@ -5,6 +5,7 @@ import {
   ListContainerInstancesCommand,
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
+  StartTaskCommand,
   StopTaskCommand,
   type ECSClient,
   type RunTaskCommandOutput,
@@ -104,6 +105,45 @@ describe("emulator: EC2 capacity from Auto Scaling instances", () => {
     const again = await run("half-cpu");
     expect(again.tasks?.length).toBe(1);
     expect(again.failures).toEqual([]);
+    expect(again.tasks?.[0]?.availabilityZone).toBe(
+      emu.control.containerInstances().find((c) => c.containerInstanceArn === ciArn)?.availabilityZone,
+    );
+
+    // StartTask names the instance: it is full now, and an unknown one is MISSING.
+    const ghost = ciArn.replace(/[0-9a-f]{32}$/, "0".repeat(32));
+    const start = await ecs.send(
+      new StartTaskCommand({
+        cluster: "ec2",
+        taskDefinition: td["half-cpu"],
+        containerInstances: [ciArn, ghost],
+      }),
+    );
+    expect(start.tasks).toEqual([]);
+    expect(start.failures).toEqual([
+      { arn: ciArn, reason: "RESOURCE:CPU" },
+      { arn: ghost, reason: "MISSING" },
+    ]);
+    const small = await ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: "tiny",
+        containerDefinitions: [{ name: "m", image: "i", cpu: 0, memory: 64 }],
+      }),
+    );
+    const started = await ecs.send(
+      new StartTaskCommand({
+        cluster: "ec2",
+        taskDefinition: small.taskDefinition?.taskDefinitionArn,
+        containerInstances: [ciArn],
+        startedBy: "by-hand",
+      }),
+    );
+    expect(started.tasks?.[0]?.containerInstanceArn).toBe(ciArn);
+    expect(started.tasks?.[0]?.startedBy).toBe("by-hand");
+    await ecs.send(new StopTaskCommand({ cluster: "ec2", task: started.tasks?.[0]?.taskArn }));
+    await waitFor(
+      "stopped",
+      () => emu.control.task(started.tasks?.[0]?.taskArn as string)?.lastStatus === "STOPPED",
+    );
   });
 
   it("scaling the group in deregisters the instance and stops the tasks on it", async () => {
