@@ -1,5 +1,5 @@
 import type { EcsTask } from "../plan/index.js";
-import type { TaskReader } from "./types.js";
+import type { DescribedTasks, TaskReader } from "./types.js";
 
 export interface EcsObservation {
   tasks: EcsTask[];
@@ -20,31 +20,37 @@ export interface ObserveOptions {
 }
 
 /**
- * Observes the pool's tasks: ListTasks(startedBy=<pool>, desiredStatus=RUNNING) paginated, then
+ * Observes the pool's tasks: ListTasks(startedBy=<pool>, desiredStatus=RUNNING) paginated, and
  * DescribeTasks in batches of 100 — ⌈N/100⌉ + ⌈N/100⌉ calls for N tasks. Any failure throws, so
  * the caller marks the pass partial rather than acting on half a picture.
  */
 export async function observeEcs(reader: TaskReader, opts: ObserveOptions = {}): Promise<EcsObservation> {
-  const arns = new Set<string>();
+  const seen = new Set<string>();
+  const described: Promise<DescribedTasks>[] = [];
   let list = 0;
   let nextToken: string | undefined;
   const maxPages = opts.maxPages ?? 10_000;
+  // A page holds at most 100 ARNs, one DescribeTasks batch: it is described while the next page
+  // is listed, so the pass takes about as long as the list walk alone.
   do {
     if (list >= maxPages) throw new Error(`ListTasks returned more than ${maxPages} pages`);
     const page = await reader.listTasks({ desiredStatus: "RUNNING", ...(nextToken ? { nextToken } : {}) });
     list++;
-    for (const a of page.taskArns) arns.add(a);
+    const fresh = page.taskArns.filter((a) => !seen.has(a));
+    for (const a of fresh) seen.add(a);
+    for (let i = 0; i < fresh.length; i += 100) described.push(reader.describeTasks(fresh.slice(i, i + 100)));
     nextToken = page.nextToken;
   } while (nextToken);
-  for (const a of opts.knownArns ?? []) arns.add(a);
-
-  const all = [...arns];
-  const batches: string[][] = [];
-  for (let i = 0; i < all.length; i += 100) batches.push(all.slice(i, i + 100));
-  const described = await Promise.all(batches.map((b) => reader.describeTasks(b)));
+  const extra = [...(opts.knownArns ?? [])].filter((a) => !seen.has(a));
+  for (let i = 0; i < extra.length; i += 100) described.push(reader.describeTasks(extra.slice(i, i + 100)));
+  // Every describe settles before a failure is reported, so no call outlives the observation.
+  const settled = await Promise.allSettled(described);
+  const failed = settled.find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
+  const done = settled.map((r) => (r as PromiseFulfilledResult<DescribedTasks>).value);
   return {
-    tasks: described.flatMap((d) => d.tasks),
-    missing: described.flatMap((d) => d.missing),
-    calls: { list, describe: batches.length },
+    tasks: done.flatMap((d) => d.tasks),
+    missing: done.flatMap((d) => d.missing),
+    calls: { list, describe: described.length },
   };
 }
