@@ -4,7 +4,7 @@
  * the frame and the watch carries on).
  */
 import type { CtlContext } from "./context.js";
-import { EXIT, type ExitCode } from "./errors.js";
+import { CtlError, EXIT, type ExitCode } from "./errors.js";
 import { json, style } from "./io.js";
 import { gatherStatus, type StatusOptions, type StatusReport } from "./status-report.js";
 import { renderStatus } from "./status-render.js";
@@ -17,13 +17,25 @@ export interface WatchOptions extends StatusOptions {
   maxFrames?: number;
 }
 
+/** Flags of status that need a range, checked before anything is read. */
+function checkOptions(opts: WatchOptions): void {
+  if (opts.staleAfterMs !== undefined && !(opts.staleAfterMs > 0)) {
+    throw new CtlError(`--stale-after: must be a positive number of seconds (got ${opts.staleAfterMs / 1000})`);
+  }
+  if (opts.intervalMs !== undefined && !(opts.intervalMs >= 100)) {
+    throw new CtlError(`--interval: must be at least 0.1 seconds (got ${opts.intervalMs / 1000})`);
+  }
+}
+
 export async function statusCommand(ctx: CtlContext, opts: StatusOptions = {}): Promise<ExitCode> {
+  checkOptions(opts);
   const r = await gatherStatus(ctx, opts);
   ctx.io.out(ctx.output === "json" ? json(toJson(r)) : renderStatus(r, ctx.io));
   return r.health.exitCode;
 }
 
 export async function watchStatus(ctx: CtlContext, opts: WatchOptions = {}): Promise<ExitCode> {
+  checkOptions(opts);
   const interval = opts.intervalMs ?? 2_000;
   const st = style(ctx.io);
   let last: ExitCode = EXIT.ok;

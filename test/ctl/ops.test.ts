@@ -189,3 +189,31 @@ describe("ctl --help", () => {
     });
   }
 });
+
+describe("ctl status flags and a Redis that goes away", () => {
+  it("--interval and --stale-after out of range are refused before anything is read", async () => {
+    const a = await run("status", "--watch", "--interval", "0");
+    expect(a.code).toBe(1);
+    expect(a.err).toMatch(/--interval: must be at least 0.1 seconds \(got 0\)/);
+    const b = await run("status", "--stale-after", "-5");
+    expect(b.code).toBe(1);
+    expect(b.err).toMatch(/--stale-after: must be a positive number of seconds \(got -5\)/);
+  });
+
+  it("--watch keeps drawing when Redis stops: the frame says so, and the watch ends on its signal", async () => {
+    const own = await startPrivateRedis();
+    const ac = new AbortController();
+    const watching = ctl(
+      ["ctl", "status", "--watch", "--interval", "0.2", "--redis-url", own.url, "--pool", pool],
+      { signal: ac.signal },
+    );
+    await new Promise((r) => setTimeout(r, 600));
+    await own.stop();
+    await new Promise((r) => setTimeout(r, 1_500));
+    ac.abort();
+    const r = await watching;
+    expect(r.out).toMatch(/^pool \S+ {2}UNHEALTHY \(exit 10\)/m);
+    expect(r.out).toMatch(/Redis unreachable: .*; retrying every 0.2s/);
+    expect(r.code).toBe(3);
+  });
+});
