@@ -20,7 +20,9 @@ export interface WatchOptions extends StatusOptions {
 /** Flags of status that need a range, checked before anything is read. */
 function checkOptions(opts: WatchOptions): void {
   if (opts.staleAfterMs !== undefined && !(opts.staleAfterMs > 0)) {
-    throw new CtlError(`--stale-after: must be a positive number of seconds (got ${opts.staleAfterMs / 1000})`);
+    throw new CtlError(
+      `--stale-after: must be a positive number of seconds (got ${opts.staleAfterMs / 1000})`,
+    );
   }
   if (opts.intervalMs !== undefined && !(opts.intervalMs >= 100)) {
     throw new CtlError(`--interval: must be at least 0.1 seconds (got ${opts.intervalMs / 1000})`);

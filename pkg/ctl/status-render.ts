@@ -161,7 +161,11 @@ function describeRollout(r: StatusReport): string | undefined {
   return `rollout    ${from} → ${shortRevision(target.revision)}: ${target.warm} new warm, ${state}, ${oldClaimed} old claimed finishing`;
 }
 
-/** The ASG snapshot is the reconciler's to shape; known fields are named, the rest shown as JSON. */
+/**
+ * The ASG part of the snapshot is the reconciler's to shape. Known fields are named: the group,
+ * its instances by lifecycle state (a capacity pass's `plan.instances`, or `warmPool.instances`)
+ * and the capacity planner's reason. Anything else is shown as JSON.
+ */
 function describeAsg(asg: unknown): string {
   if (typeof asg !== "object" || asg === null) return String(asg);
   const a = asg as Record<string, unknown>;
@@ -169,18 +173,29 @@ function describeAsg(asg: unknown): string {
   if (typeof a.groupName === "string") parts.push(a.groupName);
   for (const k of ["desiredCapacity", "inService"])
     if (typeof a[k] === "number") parts.push(`${k} ${String(a[k])}`);
-  const wp = a.warmPool as Record<string, unknown> | undefined;
-  if (wp && typeof wp === "object") {
-    const inst =
-      wp.instances && typeof wp.instances === "object" ? (wp.instances as Record<string, number>) : {};
-    const counts = Object.entries(inst)
-      .map(([s, n]) => `${s} ${n}`)
-      .join(", ");
+  const plan = isRecord(a.plan) ? a.plan : undefined;
+  const wp = isRecord(a.warmPool) ? a.warmPool : undefined;
+  if (wp) {
     parts.push(
-      `warm pool ${String(wp.poolState ?? "")} min ${String(wp.minSize ?? "-")} maxPrepared ${String(wp.maxPreparedCapacity ?? "-")}${counts ? ` [${counts}]` : ""}`,
+      `warm pool ${String(wp.poolState ?? "")} min ${String(wp.minSize ?? "-")} maxPrepared ${String(wp.maxPreparedCapacity ?? "-")}`,
     );
   }
+  const instances = (
+    isRecord(plan?.instances) ? plan.instances : isRecord(wp?.instances) ? wp.instances : {}
+  ) as Record<string, unknown>;
+  const counts = Object.entries(instances)
+    .filter(([, n]) => typeof n === "number" && n > 0)
+    .map(([s, n]) => `${s} ${String(n)}`)
+    .join(", ");
+  if (counts) parts.push(`instances [${counts}]`);
+  if (typeof plan?.reason === "string") parts.push(plan.reason);
+  if (Array.isArray(a.errors) && a.errors.length > 0)
+    parts.push(`errors: ${a.errors.map(String).join("; ")}`);
   return parts.length > 0 ? parts.join("  ") : JSON.stringify(asg);
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 function truncate(s: string, n: number): string {
