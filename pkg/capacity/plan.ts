@@ -85,31 +85,10 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
 
   const desiredCapacity = clamp(wanted, group.minSize, group.maxSize);
   if (desiredCapacity < wanted) notes.push(`capped by MaxSize ${group.maxSize}`);
-  const cap = asg.maxPreparedCapacity;
-  const warmPoolSize = Math.max(
-    asg.minWarmInstances,
-    // Room under the cap counts the larger of the planned and the observed desired capacity, so
-    // a scale-in still held (or a scale-out asked for once) does not resize the pool back and forth.
-    cap === undefined ? prepared : Math.min(prepared, cap - Math.max(desiredCapacity, group.desiredCapacity)),
-  );
-  const need: CapacityNeed = {
-    tasks,
-    refillTasks,
-    tasksPerInstanceSource: tpi.source,
-    ...(tpi.value !== undefined ? { tasksPerInstance: tpi.value } : {}),
-    desiredCapacity,
-    warmPoolSize,
-    preparedCapacity: desiredCapacity + warmPoolSize,
-  };
-  const summary =
-    `need ${tasks} task(s) + refill ${refillTasks} at ${tpi.value ?? "?"}/instance (${tpi.source}): ` +
-    `desired ${desiredCapacity} (observed ${group.desiredCapacity}, ${inService} InService), ` +
-    `warm pool ${warmPoolSize} ${asg.poolState}${notes.length ? `; ${notes.join("; ")}` : ""}`;
-  if (input.paused)
-    return { actions: [], need, instances, held: "paused", reason: `paused: no action; ${summary}` };
-
+  // The desired capacity this pass leaves the group at: a held scale-in keeps the observed one.
   const actions: CapacityAction[] = [];
   const done: string[] = [];
+  let effective = group.desiredCapacity;
   if (desiredCapacity > group.desiredCapacity) {
     actions.push({
       kind: "set-desired-capacity",
@@ -118,6 +97,7 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
       reason: scaleReason,
     });
     done.push(`${scaleReason} ${group.desiredCapacity}→${desiredCapacity}`);
+    effective = desiredCapacity;
   } else if (desiredCapacity < group.desiredCapacity) {
     const s = planScaleIn(
       group,
@@ -128,7 +108,32 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
     );
     actions.push(...s.actions);
     done.push(s.note);
+    effective = s.to;
   }
+  // Room under maxPreparedCapacity is counted from that desired capacity, so a held scale-in
+  // does not resize the pool back and forth, and a done one frees the room in the same pass.
+  const cap = asg.maxPreparedCapacity;
+  const warmPoolSize = Math.max(
+    asg.minWarmInstances,
+    cap === undefined ? prepared : Math.min(prepared, cap - effective),
+  );
+  const need: CapacityNeed = {
+    tasks,
+    refillTasks,
+    tasksPerInstanceSource: tpi.source,
+    ...(tpi.value !== undefined ? { tasksPerInstance: tpi.value } : {}),
+    desiredCapacity,
+    warmPoolSize,
+    preparedCapacity: effective + warmPoolSize,
+  };
+  const summary =
+    `need ${tasks} task(s) + refill ${refillTasks} at ${tpi.value ?? "?"}/instance (${tpi.source}): ` +
+    `desired ${desiredCapacity} (observed ${group.desiredCapacity}, ${inService} InService), ` +
+    `warm pool ${warmPoolSize} ${asg.poolState}${notes.length ? `; ${notes.join("; ")}` : ""}`;
+  if (input.paused) {
+    return { actions: [], need, instances, held: "paused", reason: `paused: no action; ${summary}` };
+  }
+
   const wp = tpi.value === undefined ? "unsized" : warmPoolAction(group, asg.poolState, warmPoolSize);
   if (wp === "unsized") done.push("warm pool waits until tasks per instance is known");
   else if (wp === "pending-delete") done.push("warm pool is being deleted: PutWarmPool waits");

@@ -142,7 +142,7 @@ export interface CapacityNeed {
   desiredCapacity: number;
   /** Warm-pool size the plan aims for (MinSize = MaxGroupPreparedCapacity). */
   warmPoolSize: number;
-  /** Desired capacity plus warm pool: the prepared capacity this plan asks for. */
+  /** Desired capacity this pass leaves (a held scale-in keeps the observed one) plus the warm pool. */
   preparedCapacity: number;
 }
 
