@@ -43,6 +43,13 @@ export interface CapacityReconcilerOptions {
   metrics?: CapacityMetrics;
   log?: CapacityLog;
   timings?: CapacityTimings;
+  /**
+   * A pass within this long of the previous one, with the same demand (claimed + target, and
+   * no new capacity failure), returns the previous result instead of observing again: the
+   * event path may run task passes many times a second, and Auto Scaling's reads are slow
+   * and rationed. A change of demand always runs at once. Default 2,000 ms; 0 disables.
+   */
+  minIntervalMs?: number;
 }
 
 /** What the task pass hands over: its desired state, plan target and counts, RunTask failures. */
@@ -69,10 +76,13 @@ export interface CapacityPassResult {
   done: CapacityAction[];
   errors: string[];
   capacityFailures: number;
+  /** True when this is the previous pass's result (minIntervalMs, demand unchanged). */
+  reused?: boolean;
 }
 
 export class CapacityReconciler {
   private readonly seenStates = new Set<string>();
+  private last?: { atMs: number; key: string; result: CapacityPassResult };
 
   constructor(private readonly o: CapacityReconcilerOptions) {}
 
@@ -142,6 +152,21 @@ export class CapacityReconciler {
   async reconcile(input: CapacityPassInput): Promise<CapacityPassResult | undefined> {
     const asg = input.desired.asg;
     if (!asg) return undefined;
+    const now = performance.now();
+    const key = JSON.stringify([
+      asg,
+      input.desired.paused,
+      input.desired.maxTasks,
+      input.plan.target,
+      input.plan.counts.claimed,
+      input.plan.counts.waiting,
+      input.failures,
+    ]);
+    const minInterval = this.o.minIntervalMs ?? 2_000;
+    const last = this.last;
+    if (last && last.key === key && now - last.atMs < minInterval && last.result.errors.length === 0) {
+      return { ...last.result, done: [], reused: true };
+    }
     const { observed, errors } = await this.observe(asg, input.taskDefinition);
     const plan = this.plan(input, observed);
     this.publish(plan);
@@ -154,6 +179,7 @@ export class CapacityReconciler {
       errors: [...errors, ...(acted?.errors ?? [])],
       capacityFailures: input.failures.reduce((n, f) => n + (isCapacityReason(f.reason) ? f.count : 0), 0),
     };
+    this.last = { atMs: now, key, result };
     if (result.done.length > 0 || result.errors.length > 0) {
       const line = { group: asg.groupName, done: result.done.map((a) => a.kind), errors: result.errors };
       if (result.errors.length > 0) this.o.log?.warn(line, plan.reason);

@@ -142,7 +142,7 @@ describe("burst: hibernated instances resume instead of cold launches", () => {
         cluster: `c-${name}`,
         asg,
         driver,
-        capacity: new CapacityReconciler({ pool: name, driver }),
+        capacity: new CapacityReconciler({ pool: name, driver, minIntervalMs: 0 }),
         claimed: 0,
         target: TARGET,
         failures: new Map(),

@@ -46,7 +46,7 @@ describe("CapacityReconciler: one pass against the emulator", () => {
     });
     driver = driverFor(emu, "c", { retry: { maxAttempts: 3, baseMs: 1, maxMs: 5 } });
     metrics = createMetrics(new Registry(), { defaults: false });
-    capacity = new CapacityReconciler({ pool: "p", driver, metrics });
+    capacity = new CapacityReconciler({ pool: "p", driver, metrics, minIntervalMs: 0 });
     td = await registerTask(emu, "agent", 512, 1024);
     await waitFor("1 InService", () =>
       groupTruth(emu, "g").instances.some((i) => i.lifecycleState === "InService"),
@@ -105,6 +105,28 @@ describe("CapacityReconciler: one pass against the emulator", () => {
     expect(await gauge("Warmed:Hibernated")).toBe(1);
     // A state seen once and gone since reads 0, not its last value.
     expect(await gauge("Warmed:Pending")).toBe(0);
+  });
+
+  it("with minIntervalMs, an unchanged demand reuses the last pass; a changed one observes at once", async () => {
+    const rationed = new CapacityReconciler({ pool: "p", driver, minIntervalMs: 60_000 });
+    const first = await rationed.reconcile(input());
+    expect(first?.reused).toBeUndefined();
+    emu.control.resetCalls();
+    const again = await rationed.reconcile(input());
+    expect(again?.reused).toBe(true);
+    expect(again?.plan.reason).toBe(first?.plan.reason);
+    expect(emu.control.calls()).toEqual({});
+    const more = input({
+      plan: {
+        target: 3,
+        counts: { starting: 0, expected: 0, warm: 4, claimed: 0, draining: 0, waiting: 0, total: 4 },
+        actions: [],
+      },
+    });
+    const changed = await rationed.reconcile(more);
+    expect(changed?.reused).toBeUndefined();
+    expect(changed?.done).toEqual([]);
+    expect(callsOf(emu, "DescribeAutoScalingGroups").ok).toBe(1);
   });
 
   it("a lost lease stops the pass before any write", async () => {
