@@ -182,35 +182,9 @@ export async function startChaosWorld(o: ChaosOptions = {}): Promise<ChaosWorld>
       return { ...c, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` };
     },
     async spawnGateway(extra = []) {
-      const port = await freePort();
-      const c = spawnCli(
-        [
-          "gateway",
-          "--pool",
-          pool,
-          "--redis-url",
-          redisServer.url,
-          "--port",
-          String(port),
-          "--ready-timeout-ms",
-          "5000",
-          "--retry-after-seconds",
-          "1",
-          ...extra,
-        ],
-        { WARMPOOL_GATEWAY_TOKENS: GATEWAY_TOKEN, LOG_LEVEL: "warn" },
-      );
-      const url = `http://127.0.0.1:${port}`;
-      await waitFor(
-        "gateway /healthz",
-        async () => {
-          if (c.child.exitCode !== null) throw new Error(`gateway exited: ${c.stderr()}`);
-          return (await fetch(`${url}/healthz`)).ok;
-        },
-        20_000,
-        50,
-      );
-      return { ...c, url };
+      const c = await spawnGateway(redisServer.url, pool, extra);
+      children.push(c);
+      return c;
     },
     async leaderPid() {
       const id = await redis.get(keys.leader).catch(() => null);
@@ -227,6 +201,50 @@ export async function startChaosWorld(o: ChaosOptions = {}): Promise<ChaosWorld>
       rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+/** `warmpool gateway` on a free port against `redisUrl`; resolves once /healthz answers. */
+export async function spawnGateway(
+  redisUrl: string,
+  pool: string,
+  extra: string[] = [],
+): Promise<GatewayChild> {
+  const port = await freePort();
+  const c = track(
+    spawn(
+      process.execPath,
+      [
+        cliEntry(),
+        "gateway",
+        "--pool",
+        pool,
+        "--redis-url",
+        redisUrl,
+        "--port",
+        String(port),
+        "--ready-timeout-ms",
+        "5000",
+        "--retry-after-seconds",
+        "1",
+        ...extra,
+      ],
+      {
+        env: { ...inheritedEnv(), WARMPOOL_GATEWAY_TOKENS: GATEWAY_TOKEN },
+        stdio: ["ignore", "ignore", "pipe"],
+      },
+    ),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(
+    "gateway /healthz",
+    async () => {
+      if (c.child.exitCode !== null) throw new Error(`gateway exited: ${c.stderr()}`);
+      return (await fetch(`${url}/healthz`)).ok;
+    },
+    20_000,
+    50,
+  );
+  return { ...c, url };
 }
 
 /**
