@@ -1,5 +1,12 @@
-export { DEFAULT_DESIRED, type DesiredState, type AsgDesired } from "./types.js";
-export { LIMITS, TASK_DEFINITION, ASG_POOL_STATES } from "./limits.js";
+export {
+  DEFAULT_DESIRED,
+  DEFAULT_ADAPTIVE,
+  type DesiredState,
+  type AsgDesired,
+  type AdaptiveDesired,
+  type WarmPolicy,
+} from "./types.js";
+export { LIMITS, TASK_DEFINITION, ASG_POOL_STATES, WARM_POLICIES } from "./limits.js";
 export {
   validateDesiredState,
   formatConfigErrors,

@@ -14,6 +14,14 @@ export const LIMITS = {
   maxSurge: { min: 0, max: 1_000 },
   /** ECS: family names are at most 255 characters, ARNs at most 2,048. */
   taskDefinitionLength: { min: 1, max: 2_048 },
+  /**
+   * `adaptive`: a window under 1 s measures noise and over an hour misses a burst; a scale-down
+   * delay over a day holds a peak long after it means anything. targetHitRate is open (0, 1).
+   */
+  adaptive: {
+    windowSeconds: { min: 1, max: 3_600 },
+    scaleDownDelaySeconds: { min: 0, max: 86_400 },
+  },
   asg: {
     groupNameLength: { min: 1, max: 255 },
     tasksPerInstance: { min: 1, max: 1_000 },
@@ -28,3 +36,5 @@ export const TASK_DEFINITION =
   /^(?:[A-Za-z0-9_-]{1,255}(?::[1-9][0-9]{0,9})?|arn:aws[a-z-]*:ecs:[a-z0-9-]+:[0-9]{12}:task-definition\/[A-Za-z0-9_-]{1,255}(?::[1-9][0-9]{0,9})?)$/;
 
 export const ASG_POOL_STATES = ["Hibernated", "Stopped", "Running"] as const;
+
+export const WARM_POLICIES = ["static", "adaptive"] as const;

@@ -15,6 +15,19 @@ export interface AsgDesired {
   headroomInstances: number;
 }
 
+/** Parameters of `policy: "adaptive"` (pkg/policy, docs/adaptive-policy.md). */
+export interface AdaptiveDesired {
+  /** Arrival-rate smoothing window. */
+  windowSeconds: number;
+  /** Share of claims that should find a warm task, strictly between 0 and 1. */
+  targetHitRate: number;
+  /** A lower adaptive target takes effect only after every higher one is this old. */
+  scaleDownDelaySeconds: number;
+}
+
+/** How the warm target is chosen: `static` uses minWarm as written, `adaptive` sizes from demand. */
+export type WarmPolicy = "static" | "adaptive";
+
 export interface DesiredState {
   minWarm: number;
   maxWarm: number;
@@ -27,8 +40,18 @@ export interface DesiredState {
   taskDefinition?: string;
   /** Rollout: tasks of the new revision started beyond target while old warm ones drain. */
   maxSurge: number;
+  /** `static` (minWarm as written) or `adaptive` (minWarm/maxWarm are floor and ceiling). */
+  policy: WarmPolicy;
+  /** Always present after validation: a missing block or field takes DEFAULT_ADAPTIVE. */
+  adaptive: AdaptiveDesired;
   asg?: AsgDesired;
 }
+
+export const DEFAULT_ADAPTIVE: AdaptiveDesired = {
+  windowSeconds: 120,
+  targetHitRate: 0.995,
+  scaleDownDelaySeconds: 600,
+};
 
 export const DEFAULT_DESIRED: DesiredState = {
   minWarm: 5,
@@ -38,4 +61,6 @@ export const DEFAULT_DESIRED: DesiredState = {
   paused: false,
   leaseSeconds: 300,
   maxSurge: 2,
+  policy: "static",
+  adaptive: { ...DEFAULT_ADAPTIVE },
 };

@@ -4,9 +4,16 @@
  * `validate() []error`): on-call fixes a bad config in one edit, not one error per try.
  * Missing fields take DEFAULT_DESIRED; unknown fields are errors with the closest known name.
  */
-import { ASG_POOL_STATES, LIMITS, TASK_DEFINITION } from "./limits.js";
+import { ASG_POOL_STATES, LIMITS, TASK_DEFINITION, WARM_POLICIES } from "./limits.js";
 import { closestName } from "./suggest.js";
-import { DEFAULT_DESIRED, type AsgDesired, type DesiredState } from "./types.js";
+import {
+  DEFAULT_ADAPTIVE,
+  DEFAULT_DESIRED,
+  type AdaptiveDesired,
+  type AsgDesired,
+  type DesiredState,
+  type WarmPolicy,
+} from "./types.js";
 
 export type ConfigRule =
   | "json" // not parseable JSON
@@ -39,8 +46,11 @@ const TOP_FIELDS = [
   "leaseSeconds",
   "taskDefinition",
   "maxSurge",
+  "policy",
+  "adaptive",
   "asg",
 ] as const;
+const ADAPTIVE_FIELDS = ["windowSeconds", "targetHitRate", "scaleDownDelaySeconds"] as const;
 const ASG_FIELDS = [
   "groupName",
   "tasksPerInstance",
@@ -91,6 +101,15 @@ export function validateDesiredState(input: unknown): ValidationResult {
   let taskDefinition: string | undefined;
   if (given.has("taskDefinition")) taskDefinition = checkTaskDefinition(input.taskDefinition, add);
 
+  let policy: WarmPolicy | undefined = DEFAULT_DESIRED.policy;
+  if (given.has("policy")) {
+    policy = WARM_POLICIES.find((p) => p === input.policy);
+    if (policy === undefined) {
+      add("policy", "enum", `must be one of ${WARM_POLICIES.join(", ")} (got ${describe(input.policy)})`);
+    }
+  }
+  const adaptive = given.has("adaptive") ? checkAdaptive(input.adaptive, add) : { ...DEFAULT_ADAPTIVE };
+
   let asg: AsgDesired | undefined;
   if (given.has("asg")) asg = checkAsg(input.asg, add);
 
@@ -125,6 +144,8 @@ export function validateDesiredState(input: unknown): ValidationResult {
     paused: paused!,
     leaseSeconds: leaseSeconds!,
     maxSurge: maxSurge!,
+    policy: policy!,
+    adaptive: adaptive!,
   };
   if (taskDefinition !== undefined) value.taskDefinition = taskDefinition;
   if (asg !== undefined) value.asg = asg;
@@ -177,6 +198,49 @@ function checkTaskDefinition(v: unknown, add: Add): string | undefined {
     return undefined;
   }
   return v;
+}
+
+/** The `adaptive` block: every field optional (DEFAULT_ADAPTIVE), every one checked. */
+function checkAdaptive(v: unknown, add: Add): AdaptiveDesired | undefined {
+  if (!isPlainObject(v)) {
+    add(
+      "adaptive",
+      "type",
+      `must be an object with windowSeconds, targetHitRate, scaleDownDelaySeconds (got ${describe(v)})`,
+    );
+    return undefined;
+  }
+  const before = countingAdd(add);
+  unknownFields(v, ADAPTIVE_FIELDS, "adaptive.", before.add);
+  const L = LIMITS.adaptive;
+  const int = (name: keyof typeof L): number | undefined =>
+    name in v ? checkInt(v[name], `adaptive.${name}`, L[name], before.add) : DEFAULT_ADAPTIVE[name];
+  const windowSeconds = int("windowSeconds");
+  const scaleDownDelaySeconds = int("scaleDownDelaySeconds");
+
+  let targetHitRate: number | undefined = DEFAULT_ADAPTIVE.targetHitRate;
+  if ("targetHitRate" in v) {
+    const h = v.targetHitRate;
+    const field = "adaptive.targetHitRate";
+    targetHitRate = undefined;
+    if (typeof h !== "number" || !Number.isFinite(h)) {
+      before.add(field, "type", `must be a number strictly between 0 and 1, e.g. 0.995 (got ${describe(h)})`);
+    } else if (h <= 0) {
+      before.add(field, "min", `must be greater than 0, it is a share of claims (got ${h})`);
+    } else if (h >= 1) {
+      before.add(
+        field,
+        "max",
+        `must be less than 1: a share of claims, and 1 (every claim, always) needs an unbounded pool (got ${h})`,
+      );
+    } else targetHitRate = h;
+  }
+  if (before.count() > 0) return undefined;
+  return {
+    windowSeconds: windowSeconds!,
+    targetHitRate: targetHitRate!,
+    scaleDownDelaySeconds: scaleDownDelaySeconds!,
+  };
 }
 
 function checkAsg(v: unknown, add: Add): AsgDesired | undefined {

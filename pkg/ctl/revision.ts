@@ -1,26 +1,13 @@
 /**
- * Which task definition a name refers to, as on-call types it (`agent`, `agent:7`, or the full
- * ARN) against the ARNs tasks record. The reconciler's drain handling uses the same rule, so
- * `ctl drain --revision agent:7` and the planner agree on which tasks are old.
+ * Task-definition names as on-call types them. Matching a name against a task's revision is the
+ * planner's rule (pkg/plan), re-exported here so `ctl drain --revision` and the planner's drain
+ * can never disagree on which tasks are meant.
  */
 import { TASK_DEFINITION } from "../config/index.js";
+
+export { revisionMatches } from "../plan/index.js";
 
 /** family, family:revision or a task definition ARN: the shape RunTask accepts. */
 export function isRevisionName(name: string): boolean {
   return TASK_DEFINITION.test(name);
-}
-
-/**
- * True when `taskRevision` (an ARN, or whatever the task recorded) is what `name` names:
- * an ARN matches itself; `family:N` matches `…:task-definition/family:N`; a bare `family`
- * matches every revision of that family.
- */
-export function revisionMatches(name: string, taskRevision: string | undefined): boolean {
-  if (!taskRevision) return false;
-  if (name === taskRevision) return true;
-  const tail = taskRevision.includes(":task-definition/")
-    ? taskRevision.slice(taskRevision.indexOf(":task-definition/") + ":task-definition/".length)
-    : taskRevision;
-  if (name.includes(":")) return tail === name;
-  return tail === name || tail.startsWith(`${name}:`);
 }

@@ -68,6 +68,22 @@ export interface Observed {
    * replenishThreshold rule would otherwise leave to the resync.
    */
   desiredChanged?: boolean;
+  /**
+   * A resync is due: at least one resync interval has passed since the last pass that was free
+   * to refill (a resync or start pass, or one with this flag set). The gate then opens as on a
+   * resync even if an event woke this pass, so a steady stream of events can never leave the
+   * refill to a resync that never comes. Absent = false (the older contract: only
+   * `eventTriggered: false` opens it).
+   */
+  resyncDue?: boolean;
+  /**
+   * On-call's drain request (`warmpool ctl drain [--revision X]`): warm and starting tasks created
+   * before `beforeMs` (`createdAtMs`, else `warmAtMs`) — and, when `revision` is named, whose
+   * revision it names (`revisionMatches`) — are replaced like an old revision: surge first,
+   * never below minWarm warm, stop reason `drain`. Claimed tasks are never touched. Replacements
+   * are created after `beforeMs`, so the drain converges. Absent = no drain in force.
+   */
+  drain?: { revision?: string; beforeMs: number };
 }
 
 export type StopReason =

@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { DesiredState } from "../../pkg/config/index.js";
+import { DEFAULT_DESIRED, type DesiredState } from "../../pkg/config/index.js";
 import {
   DEFAULT_TIMINGS,
   RUN_TASK_MAX,
@@ -43,6 +43,8 @@ const desiredArb: fc.Arbitrary<DesiredState> = fc
       paused: fc.integer({ min: 0, max: 9 }).map((x) => x === 0),
       leaseSeconds: fc.constant(300),
       maxSurge: fc.integer({ min: 0, max: 4 }),
+      policy: fc.constant("static" as const),
+      adaptive: fc.constant({ ...DEFAULT_DESIRED.adaptive }),
     });
   });
 
