@@ -41,7 +41,8 @@ describe("desired state changes (real Redis, emulator over HTTP)", () => {
     );
     // The resync is 10 minutes away: only the event path can have started these.
     expect(firstRun - setAt).toBeLessThan(5_000);
-    expect(rec.reconciler.passes).toBeGreaterThan(passesBefore);
+    await waitFor("the pass to finish", () => rec.reconciler.passes > passesBefore, 10_000);
+    expect(rec.reconciler.snapshot().lastPass?.trigger).toBe("event");
     await waitFor("8 warm", async () => (await w.states()).warm === 8, 20_000);
     await settle();
     expect(w.launches()).toHaveLength(8);
