@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from "ioredis";
 import { Registry } from "prom-client";
+import { AsgDriver, CapacityReconciler } from "../asg/index.js";
 import { PoolStore } from "../claims/index.js";
 import { EcsDriver, type Placement } from "../ecs/index.js";
 import { createLogger, type Logger } from "../log/index.js";
@@ -68,7 +69,22 @@ export async function startReconcilerProcess(
     metrics,
     signal: stopCtl.signal,
   });
+  // Auto Scaling is touched only when the desired state names a group (`asg`).
+  const capacity = new CapacityReconciler({
+    pool: cfg.pool,
+    driver: new AsgDriver({
+      pool: cfg.pool,
+      cluster: cfg.cluster,
+      region: cfg.region,
+      ...(cfg.endpointUrl ? { endpoint: cfg.endpointUrl } : {}),
+      metrics,
+      signal: stopCtl.signal,
+    }),
+    metrics,
+    log,
+  });
   const reconciler = new Reconciler({
+    capacity,
     pool: cfg.pool,
     redis,
     ecs: driver,

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import type { CapacityReconciler } from "../asg/index.js";
 import { observeEcs, type EcsDriver, type EcsObservation } from "../ecs/index.js";
 import { PoolKeys } from "../keys/index.js";
 import { LeaderLease, LeaseLostError } from "../leader/index.js";
@@ -28,6 +29,8 @@ export interface ReconcilerOptions {
   holderId?: string;
   /** Listen to keyspace notifications of the config key (plain SET wakes a pass at once). */
   watchConfigKey?: boolean;
+  /** The Auto Scaling pass run after the task pass when the desired state has an `asg` block. */
+  capacity?: CapacityReconciler;
 }
 
 /** How long a resolved task definition ARN is trusted before it is asked again (new revisions). */
@@ -238,6 +241,24 @@ export class Reconciler {
         log.debug({ trigger, target: planned.target, counts: planned.counts }, planned.reason);
       }
       this.publishMetrics(planned, observed, now);
+      if (this.o.capacity && desired.asg) {
+        const cap = await this.o.capacity.reconcile({
+          desired,
+          plan: planned,
+          taskDefinition: revision,
+          failures: observed.recentRunFailures ?? [],
+          assertMayAct,
+        });
+        if (cap) {
+          this.status.capacity = {
+            groupName: cap.groupName,
+            reason: cap.plan.reason,
+            done: cap.done.map((a) => a.kind),
+            errors: cap.errors,
+          };
+          errors.push(...cap.errors);
+        }
+      }
     } catch (err) {
       if (err instanceof LeaseLostError || (err as Error).name === "AbortError") {
         result = "skipped";
