@@ -48,6 +48,32 @@ describe("reconciler under faults (real Redis, emulator over HTTP)", () => {
     expect(counted).toBe(sum(world.emu.control.calls(), "throttled"));
   });
 
+  it("RunTask failures (no capacity) back off instead of retrying in a tight loop, then converge", async () => {
+    w = await startWorld();
+    const world = w;
+    const metrics = createMetrics(new Registry(), { defaults: false });
+    await setDesired(world, { minWarm: 5, maxWarm: 20, replenishThreshold: 3 });
+    world.emu.control.resetCalls();
+    const fault = world.emu.control.addFault({
+      kind: "runTaskFailure",
+      reason: "RESOURCE:CPU",
+      durationMs: 4_000,
+    });
+    await world.startReconciler({ "resync-interval": "100ms" }, metrics);
+    await settle(4_000);
+    const during = world.emu.control.calls().RunTask?.ok ?? 0;
+    world.emu.control.clearFaults(fault);
+    // A 100 ms resync would try ~40 times in 4 s; exponential backoff from 1 s allows a handful.
+    expect(during).toBeGreaterThan(0);
+    expect(during).toBeLessThanOrEqual(6);
+    expect(
+      await metricValue(metrics, "runTaskFailuresTotal", { pool: world.pool, reason: "RESOURCE:CPU" }),
+    ).toBeGreaterThan(0);
+    await waitFor("5 warm", async () => (await world.states()).warm === 5, 30_000);
+    await settle();
+    expect(world.live()).toHaveLength(5);
+  });
+
   it("two reconcilers on one pool: only one acts", async () => {
     w = await startWorld();
     const world = w;
