@@ -1,8 +1,9 @@
 /**
  * Gating knows *when* launches may go out, given how many sizing wants: the replenishThreshold
  * rule (DESIGN §5: below the threshold refill at once from the event path, otherwise wait for
- * the resync so RunTask calls batch) and the backoff after RunTask failures (exponential from
- * the last batch, never a tight loop), and how launches are cut into RunTask calls of ≤ 10.
+ * the resync so RunTask calls batch; an event pass with `resyncDue` counts as the resync), the
+ * backoff after RunTask failures (exponential from the last batch, never a tight loop), and how
+ * launches are cut into RunTask calls of ≤ 10.
  */
 import type { DesiredState } from "../config/index.js";
 import type { Action, Observed, Plan, PlanTimings } from "./types.js";
@@ -39,7 +40,11 @@ export function gate(
   }
   const urgent =
     idle < desired.replenishThreshold || observed.waiting > 0 || observed.desiredChanged === true;
-  if (observed.eventTriggered && !urgent) {
+  // A resync pass, or an event pass that finds a resync overdue (`resyncDue`): a stream of events
+  // must never stand in for the resync forever, or idle could sit between replenishThreshold and
+  // the target for as long as the events keep coming.
+  const resync = !observed.eventTriggered || observed.resyncDue === true;
+  if (!resync && !urgent) {
     return { open: false, maxCalls: 0, held: { why: "resync", wanted } };
   }
   return { open: true, maxCalls };

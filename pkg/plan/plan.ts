@@ -12,7 +12,7 @@ import { DEFAULT_TIMINGS, type Action, type Plan, type PlanCounts, type PlanFn }
 export const plan: PlanFn = (desired, observed, nowMs, timings = DEFAULT_TIMINGS) => {
   const census = takeCensus(observed, nowMs, timings);
   const counts = countsOf(census, observed.waiting);
-  const sizing = size(desired, census, observed.waiting, observed.revision);
+  const sizing = size(desired, census, observed.waiting, observed.revision, observed.drain);
   const wanted = sizing.base + sizing.surge;
   const summary =
     `target ${sizing.target} (minWarm ${desired.minWarm} + ${observed.waiting} waiting, maxWarm ${desired.maxWarm}, ` +
@@ -85,6 +85,7 @@ function describeActions(actions: Action[], p: Plan, s: Sizing, nowMs: number): 
     const inMs = (p.launchHeld.untilMs ?? nowMs) - nowMs;
     parts.push(`${p.launchHeld.wanted} launch(es) held: RunTask backoff, next in ${inMs} ms`);
   }
-  if (s.oldWarm > 0) parts.push(`rollout: ${s.oldWarm} old-revision warm left`);
+  if (s.oldWarm > s.drainWarm) parts.push(`rollout: ${s.oldWarm - s.drainWarm} old-revision warm left`);
+  if (s.drainWarm > 0) parts.push(`drain: ${s.drainWarm} warm left to replace`);
   return parts.length > 0 ? parts.join(", ") : "steady";
 }

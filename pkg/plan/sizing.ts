@@ -1,12 +1,15 @@
 /**
  * Sizing knows the counting rules: the warm target, which idle tasks are excess (over maxWarm
- * or over maxTasks), which old-revision tasks may go now that new ones cover them, and how many
- * tasks to start — base refill first, then the rollout surge, both inside maxTasks.
+ * or over maxTasks), which old tasks may go now that new ones cover them, and how many tasks to
+ * start — base refill first, then the rollout surge, both inside maxTasks. A task is old when it
+ * runs another revision than new tasks get, or when on-call's drain request covers it (drain.ts):
+ * both take the same surge-first path, so a drain never leaves fewer warm than a rollout would.
  * It decides counts and victims; it does not decide *whether* to launch now (gating.ts).
  */
 import type { DesiredState } from "../config/index.js";
 import { cordonStop, type Census, type Slot } from "./census.js";
-import type { Action } from "./types.js";
+import { drained, type DrainRequest } from "./drain.js";
+import type { Action, StopReason } from "./types.js";
 
 export interface Sizing {
   /** The warm target after clamping to [minWarm, maxWarm] and capping by maxTasks. */
@@ -18,13 +21,25 @@ export interface Sizing {
   /** Tasks to start for the target, and beyond it for the rollout surge (maxTasks applied). */
   base: number;
   surge: number;
-  /** Old-revision warm tasks left after this pass's cordons. */
+  /** Old warm tasks (old revision or drained) left after this pass's cordons. */
   oldWarm: number;
+  /** Of oldWarm: those the drain request covers. */
+  drainWarm: number;
 }
 
-export function size(desired: DesiredState, census: Census, waiting: number, revision: string): Sizing {
+export function size(
+  desired: DesiredState,
+  census: Census,
+  waiting: number,
+  revision: string,
+  drain?: DrainRequest,
+): Sizing {
   const actions: Action[] = [];
-  const isOld = (s: Slot): boolean => s.revision !== undefined && !sameRevision(s.revision, revision);
+  const isDrained = (s: Slot): boolean => drained(drain, s);
+  const isOld = (s: Slot): boolean =>
+    (s.revision !== undefined && !sameRevision(s.revision, revision)) || isDrained(s);
+  // On-call's request names the reason when it covers the task, so `ctl status` shows the drain.
+  const oldReason = (s: Slot): StopReason => (isDrained(s) ? "drain" : "old-revision");
   // Victim order: old revision first (it must go anyway), then the longest idle (claims take the
   // oldest warm too, so the oldest has waited longest for nothing).
   const byAge = (a: Slot, b: Slot): number => warmAt(a) - warmAt(b) || (a.taskId < b.taskId ? -1 : 1);
@@ -68,11 +83,13 @@ export function size(desired: DesiredState, census: Census, waiting: number, rev
   const oldWarm = warm.filter(isOld);
   let replace = Math.min(oldWarm.length, Math.max(0, warm.length - target));
   const canSurge = Math.min(desired.maxSurge, desired.maxTasks - census.total) > 0;
-  const replacing = census.draining.some((s) => s.record?.drainReason === "old-revision");
+  const replacing = census.draining.some(
+    (s) => s.record?.drainReason === "old-revision" || s.record?.drainReason === "drain",
+  );
   if (replace === 0 && oldWarm.length > 0 && !canSurge && starting.length + notVisible === 0 && !replacing) {
     replace = 1;
   }
-  for (const s of oldWarm.slice(0, replace)) actions.push(cordonStop(s, "old-revision"));
+  for (const s of oldWarm.slice(0, replace)) actions.push(cordonStop(s, oldReason(s)));
   const replaced = new Set(oldWarm.slice(0, replace).map((s) => s.taskId));
   warm = warm.filter((s) => !replaced.has(s.taskId));
 
@@ -86,7 +103,15 @@ export function size(desired: DesiredState, census: Census, waiting: number, rev
     headroom - base,
     Math.max(0, target + surgeRoom - idle) - Math.max(0, target - idle),
   );
-  return { target, actions, idle, base, surge, oldWarm: oldCount() };
+  return {
+    target,
+    actions,
+    idle,
+    base,
+    surge,
+    oldWarm: oldCount(),
+    drainWarm: warm.filter(isDrained).length,
+  };
 }
 
 /**

@@ -117,4 +117,65 @@ describe("planner in a closed loop", () => {
       { numRuns: 500 },
     );
   });
+
+  it("drains the pool surge-first and settles with every idle task newer than the request", () => {
+    fc.assert(
+      fc.property(
+        scenario,
+        fc.constantFrom(undefined, "app", "app:2", NEW),
+        fc.boolean(),
+        ({ desired, oldWarm: covered, claimed }, revision, resyncDue) => {
+          const beforeMs = T0;
+          const drain = revision === undefined ? { beforeMs } : { beforeMs, revision };
+          const tasks = new Map<string, Task>();
+          let seq = 0;
+          const add = (state: Task["state"], createdAtMs: number): void => {
+            const id = `t${seq++}`;
+            const warm = state === "starting" ? {} : { warmAtMs: createdAtMs + seq };
+            tasks.set(id, { id, state, rev: NEW, createdAtMs, ...warm });
+          };
+          for (let i = 0; i < covered; i++) add("warm", T0 - 60_000);
+          for (let i = 0; i < claimed; i++) add("claimed", T0 - 60_000);
+          const surgeCapable =
+            desired.maxSurge > 0 && desired.maxTasks - desired.maxWarm - claimed >= desired.maxSurge;
+
+          let settled = -1;
+          for (let pass = 0; pass < 80 && settled < 0; pass++) {
+            const now = T0 + pass * PASS_MS;
+            // Half the scenarios are event passes with the resync overdue: they must act like resyncs.
+            const observed: Observed = { ...observe(tasks), drain };
+            if (resyncDue) Object.assign(observed, { eventTriggered: true, resyncDue: true });
+            const p = plan(desired, observed, now, DEFAULT_TIMINGS);
+            const warmBefore = [...tasks.values()].filter((t) => t.state === "warm").length;
+            for (const a of p.actions) {
+              if (a.kind === "run") for (let i = 0; i < a.count; i++) add("starting", now);
+              else if (a.kind === "stop" || a.kind === "cordon-stop" || a.kind === "forget") {
+                expect(tasks.get(a.taskId)?.state, `${a.kind} ${a.reason}`).not.toBe("claimed");
+                if (a.kind === "cordon-stop") expect(a.reason).toMatch(/^(drain|excess)$/);
+                tasks.delete(a.taskId);
+              }
+            }
+            expect(tasks.size).toBeLessThanOrEqual(Math.max(desired.maxTasks, covered + claimed));
+            const warmAfter = [...tasks.values()].filter((t) => t.state === "warm").length;
+            if (surgeCapable) {
+              expect(warmAfter).toBeGreaterThanOrEqual(Math.min(warmBefore, p.target));
+              expect(warmAfter).toBeGreaterThanOrEqual(Math.min(warmBefore, desired.minWarm));
+            }
+            if (p.actions.length === 0) settled = pass;
+            for (const t of tasks.values()) {
+              if (t.state === "starting") Object.assign(t, { state: "warm", warmAtMs: now + 1 });
+            }
+          }
+          expect(settled, "settles within 80 passes").toBeGreaterThanOrEqual(0);
+          const idle = [...tasks.values()].filter((t) => t.state !== "claimed");
+          expect(idle.filter((t) => t.createdAtMs < beforeMs)).toEqual([]);
+          const target = Math.min(desired.minWarm, desired.maxTasks - claimed);
+          expect(idle.length).toBeGreaterThanOrEqual(target);
+          expect(idle.length).toBeLessThanOrEqual(Math.max(target, desired.maxWarm));
+          expect([...tasks.values()].filter((t) => t.state === "claimed")).toHaveLength(claimed);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
 });

@@ -74,6 +74,14 @@ const worldArb = fc.record({
   waiting: fc.integer({ min: 0, max: 12 }),
   failures: fc.integer({ min: 0, max: 6 }),
   lastRunAgoMs: fc.integer({ min: 0, max: 120_000 }),
+  resyncDue: fc.boolean(),
+  drain: fc.option(
+    fc.record({
+      revision: fc.option(fc.constantFrom("td", "td:1", "td:2", "zz"), { nil: undefined }),
+      beforeAgoMs: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 4_000_000 })),
+    }),
+    { nil: undefined },
+  ),
 });
 
 type World = typeof worldArb extends fc.Arbitrary<infer W> ? W : never;
@@ -112,7 +120,12 @@ function build(w: World): Observed {
     revision: REV,
     eventTriggered: w.eventTriggered,
     desiredChanged: w.desiredChanged,
+    resyncDue: w.resyncDue,
   };
+  if (w.drain) {
+    o.drain = { beforeMs: NOW - w.drain.beforeAgoMs };
+    if (w.drain.revision !== undefined) o.drain.revision = w.drain.revision;
+  }
   if (w.failures > 0) {
     o.recentRunFailures = [{ reason: "RESOURCE:CPU", count: w.failures, lastAtMs: NOW - w.lastRunAgoMs }];
     o.lastRunAtMs = NOW - w.lastRunAgoMs;
@@ -143,6 +156,20 @@ describe("planner invariants", () => {
       for (const a of plan(w.desired, o, NOW, T).actions) {
         if (a.kind === "stop" || a.kind === "cordon-stop")
           expect(claimed.has(a.taskId), a.taskId).toBe(false);
+      }
+    });
+  });
+
+  it("a drain only replaces idle tasks it covers, created before it", () => {
+    prop((w, o) => {
+      if (!o.drain) return;
+      const byId = new Map(o.records.map((r) => [r.taskId, r]));
+      for (const a of plan(w.desired, o, NOW, T).actions) {
+        if (a.kind !== "cordon-stop" || a.reason !== "drain") continue;
+        const r = byId.get(a.taskId)!;
+        expect(r.state).toBe("warm");
+        expect(r.createdAtMs).toBeLessThan(o.drain.beforeMs);
+        if (o.drain.revision !== undefined) expect(r.revision).toMatch(new RegExp(`^${o.drain.revision}`));
       }
     });
   });
@@ -221,6 +248,90 @@ describe("planner invariants", () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+/** Pools under a drain with room to surge: live warm / starting / claimed tasks, some covered. */
+const drainWorldArb = fc.record({
+  minWarm: fc.integer({ min: 0, max: 10 }),
+  spread: fc.integer({ min: 0, max: 6 }),
+  maxSurge: fc.integer({ min: 1, max: 4 }),
+  eventTriggered: fc.boolean(),
+  drainRevision: fc.option(fc.constantFrom("td", "td:1", "td:2"), { nil: undefined }),
+  tasks: fc.array(
+    fc.record({
+      state: fc.constantFrom("warm", "warm", "warm", "starting", "claimed"),
+      old: fc.boolean(),
+      beforeDrain: fc.boolean(),
+      warmAgoMs: fc.integer({ min: 0, max: 50_000 }),
+    }),
+    { maxLength: 25 },
+  ),
+});
+
+describe("planner invariants during a drain", () => {
+  it("with room to surge, never cordons warm tasks below the target, never a claimed one", () => {
+    let checked = 0;
+    fc.assert(
+      fc.property(drainWorldArb, (w) => {
+        const before = NOW - 100_000;
+        const records: TaskRecord[] = [];
+        const ecs: EcsTask[] = [];
+        w.tasks.forEach((t, i) => {
+          const id = `d${i}`;
+          const createdAtMs = t.beforeDrain ? before - 1_000 - t.warmAgoMs : before + t.warmAgoMs;
+          const rev = t.old ? "td:1" : REV;
+          ecs.push({
+            taskId: id,
+            taskArn: `arn:task/${id}`,
+            lastStatus: "RUNNING",
+            desiredStatus: "RUNNING",
+            taskDefinitionArn: rev,
+            createdAtMs,
+          });
+          const r: TaskRecord = { taskId: id, state: t.state, revision: rev, createdAtMs };
+          if (t.state !== "starting") r.warmAtMs = Math.min(NOW, createdAtMs + 10_000);
+          if (t.state === "claimed") r.leaseExpiresAtMs = NOW + 60_000;
+          records.push(r);
+        });
+        const desired: DesiredState = {
+          ...DEFAULT_DESIRED,
+          minWarm: w.minWarm,
+          maxWarm: w.minWarm + w.spread,
+          replenishThreshold: Math.min(2, w.minWarm),
+          maxSurge: w.maxSurge,
+          maxTasks: 100,
+        };
+        const drain: NonNullable<Observed["drain"]> = { beforeMs: before };
+        if (w.drainRevision !== undefined) drain.revision = w.drainRevision;
+        const o: Observed = {
+          complete: true,
+          ecs,
+          records,
+          waiting: 0,
+          revision: REV,
+          eventTriggered: w.eventTriggered,
+          drain,
+        };
+        const p = plan(desired, o, NOW, T);
+        const byId = new Map(records.map((r) => [r.taskId, r]));
+        let warmCordoned = 0;
+        let replaced = 0;
+        for (const a of p.actions) {
+          if (a.kind !== "cordon-stop" && a.kind !== "stop") continue;
+          const r = byId.get(a.taskId)!;
+          expect(r.state, `${a.kind} ${a.reason}`).not.toBe("claimed");
+          if (r.state === "warm") warmCordoned++;
+          if (a.reason === "drain" || a.reason === "old-revision") replaced++;
+        }
+        if (replaced === 0) return;
+        checked++;
+        expect(p.counts.warm - warmCordoned).toBeGreaterThanOrEqual(desired.minWarm);
+        expect(p.counts.warm - warmCordoned).toBeGreaterThanOrEqual(p.target);
+      }),
+      { numRuns: RUNS },
+    );
+    expect(checked, "worlds where a replacement was planned").toBeGreaterThan(50);
   });
 });
 

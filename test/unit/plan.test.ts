@@ -185,6 +185,34 @@ const cases: Case[] = [
     observed: { eventTriggered: true, desiredChanged: true },
     expected: { run: ["3 below-target"], target: 8 },
   },
+  // Regression: under steady load every pass was woken by an event (claims, registrations), the
+  // resync timer never fired, and warm sat at 3 of minWarm 6 with the refill "left to the resync".
+  {
+    description: "event pass with a resync overdue refills like the resync (events cannot starve it)",
+    desired: { minWarm: 6, maxWarm: 20, replenishThreshold: 3 },
+    tasks: [...n(3, "w", { state: "warm" }), ...n(4, "c", { state: "claimed" })],
+    observed: { eventTriggered: true, resyncDue: true },
+    expected: { run: ["3 below-target"] },
+  },
+  {
+    description: "event pass with the resync not yet due still batches the refill into it",
+    desired: { minWarm: 6, maxWarm: 20, replenishThreshold: 3 },
+    tasks: [...n(3, "w", { state: "warm" }), ...n(4, "c", { state: "claimed" })],
+    observed: { eventTriggered: true, resyncDue: false },
+    expected: { run: [], launchHeld: "resync" },
+  },
+  {
+    description: "a resync overdue does not override the RunTask backoff",
+    desired: { minWarm: 6, maxWarm: 20, replenishThreshold: 3 },
+    tasks: n(3, "w", { state: "warm" }),
+    observed: {
+      eventTriggered: true,
+      resyncDue: true,
+      recentRunFailures: [{ reason: "RESOURCE:CPU", count: 3, lastAtMs: NOW - 100 }],
+      lastRunAtMs: NOW - 100,
+    },
+    expected: { run: [], launchHeld: "backoff" },
+  },
   // Excess and caps.
   {
     description: "warm above maxWarm: the oldest warm are cordoned and stopped",
