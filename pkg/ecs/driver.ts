@@ -64,6 +64,8 @@ export interface EcsDriverOptions {
   concurrency?: number;
   retry?: Partial<RetryPolicy>;
   metrics?: Metrics;
+  /** Per-call timeout of the client the driver builds (default 15 s). */
+  requestTimeoutMs?: number;
   /** Aborts queued and backing-off calls on shutdown. */
   signal?: AbortSignal;
 }
@@ -96,6 +98,8 @@ export class EcsDriver implements TaskReader, TaskWriter {
         region: opts.region ?? process.env.AWS_REGION ?? "us-east-1",
         ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
         maxAttempts: 1,
+        // A hung call would hold the pass (and shutdown) forever; a timeout is a transient error.
+        requestHandler: { requestTimeout: opts.requestTimeoutMs ?? 15_000, connectionTimeout: 5_000 },
       });
     const concurrency = opts.concurrency ?? 10;
     const limit = (f: ApiFamily): BucketLimit => ({ ...ECS_DEFAULT_LIMITS[f], ...opts.limits?.[f] });

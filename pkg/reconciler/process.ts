@@ -137,8 +137,9 @@ export async function startReconcilerProcess(
     metrics,
     stop: () =>
       (stopping ??= (async () => {
-        await reconciler.stop();
+        // Queued and backing-off ECS calls are abandoned; a call in flight finishes (or times out).
         stopCtl.abort();
+        await reconciler.stop();
         driver.destroy();
         await ops.close();
         redis.disconnect();
