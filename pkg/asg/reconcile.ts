@@ -65,6 +65,8 @@ export interface CapacityPassInput {
   /** RunTask failures by reason since the last clean launch (the reconciler's `runFailures`). */
   failures: CapacityFailure[];
   nowMs?: number;
+  /** Pool tasks by container instance ARN, when known (see ObservedCapacity.poolTasksByInstance). */
+  poolTasksByInstance?: Record<string, number>;
   /** Throws when the lease is lost: checked before every write. */
   assertMayAct?: () => void;
 }
@@ -87,11 +89,9 @@ export class CapacityReconciler {
   constructor(private readonly o: CapacityReconcilerOptions) {}
 
   observe(asg: AsgDesired, taskDefinition?: string): ReturnType<typeof observeCapacity> {
-    return observeCapacity(
-      this.o.driver,
-      asg.groupName,
-      asg.tasksPerInstance === undefined ? taskDefinition : undefined,
-    );
+    // The task size is read even when tasksPerInstance is given: free room decides whether a
+    // capacity failure still means a shortfall. One call per revision (cached).
+    return observeCapacity(this.o.driver, asg.groupName, taskDefinition);
   }
 
   plan(input: CapacityPassInput, observed: ObservedCapacity): CapacityPlan {
@@ -108,7 +108,11 @@ export class CapacityReconciler {
         maxTasks: input.desired.maxTasks,
         launching: input.plan.actions.some((a) => a.kind === "run"),
       },
-      observed: input.plan.held === "partial-observation" ? { ...observed, complete: false } : observed,
+      observed: {
+        ...observed,
+        ...(input.plan.held === "partial-observation" ? { complete: false } : {}),
+        ...(input.poolTasksByInstance ? { poolTasksByInstance: input.poolTasksByInstance } : {}),
+      },
       failures: input.failures,
       nowMs: input.nowMs ?? Date.now(),
       paused: input.desired.paused,

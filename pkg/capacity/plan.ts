@@ -13,13 +13,14 @@
  *  - The pool is written as MinSize = MaxGroupPreparedCapacity = size, which pins its size
  *    whatever the desired capacity (size = max(MinSize, MaxGroupPreparedCapacity − desired)).
  *  - RESOURCE:* / no-container-instance failures newer than the newest instance, with nothing
- *    Pending, ask for one instance beyond what is InService: the estimate was short.
+ *    Pending and no room left on any instance, ask for one instance beyond what is InService:
+ *    the estimate was short.
  * Writes happen only when the observation differs from the plan: zero writes at steady state.
  * ReuseOnScaleIn is never set (ECS groups may not); a pool found with it is rewritten without.
  */
 import { isCapacityReason } from "./failures.js";
 import { planScaleIn } from "./scale-in.js";
-import { tasksPerInstance } from "./tasks-per-instance.js";
+import { slots, tasksPerInstance } from "./tasks-per-instance.js";
 import {
   DEFAULT_CAPACITY_TIMINGS,
   type CapacityAction,
@@ -105,6 +106,7 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
       demand,
       desiredCapacity,
       observed.protectionSupported,
+      observed.poolTasksByInstance,
     );
     actions.push(...s.actions);
     done.push(s.note);
@@ -165,9 +167,17 @@ function warmPoolAction(
   return undefined;
 }
 
-/** Capacity failures in the window and newer than the newest registered instance (0: none). */
+/**
+ * Capacity failures in the window and newer than the newest registered instance (0: none) — and
+ * only while no ACTIVE instance has room for one more task now: an instance that registered
+ * just as RunTask failed has room, and the failure says nothing about the estimate.
+ */
 function recentShortfall(input: CapacityInput, windowMs: number): number {
-  const newest = Math.max(0, ...input.observed.containerInstances.map((c) => c.registeredAtMs ?? 0));
+  const { taskSize, containerInstances } = input.observed;
+  if (taskSize && containerInstances.some((c) => c.status === "ACTIVE" && slots(c.remaining, taskSize) > 0)) {
+    return 0;
+  }
+  const newest = Math.max(0, ...containerInstances.map((c) => c.registeredAtMs ?? 0));
   const since = Math.max(input.nowMs - windowMs, newest);
   return input.failures
     .filter((f) => isCapacityReason(f.reason) && f.lastAtMs >= since)

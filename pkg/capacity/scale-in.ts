@@ -26,6 +26,7 @@ export function planScaleIn(
   demand: TaskDemand,
   wanted: number,
   protectionSupported: boolean,
+  poolTasksByInstance?: Record<string, number>,
 ): ScaleIn {
   const from = group.desiredCapacity;
   const hold = (why: string): ScaleIn => ({
@@ -42,8 +43,10 @@ export function planScaleIn(
   if (inServiceCount > from)
     return hold(`the last scale-in is under way (${inServiceCount} InService > ${from})`);
 
+  const tasksOn = (c: ContainerInstance): number =>
+    poolTasksByInstance ? (poolTasksByInstance[c.containerInstanceArn] ?? 0) : c.tasks;
   const hosting = new Set(
-    containerInstances.filter((c) => c.tasks > 0 && c.ec2InstanceId).map((c) => c.ec2InstanceId as string),
+    containerInstances.filter((c) => tasksOn(c) > 0 && c.ec2InstanceId).map((c) => c.ec2InstanceId as string),
   );
   const inService = group.instances.filter((i) => i.lifecycleState === "InService");
   const hostingUnprotected = inService.filter((i) => hosting.has(i.instanceId) && !i.protectedFromScaleIn);

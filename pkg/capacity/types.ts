@@ -65,6 +65,13 @@ export interface ObservedCapacity {
   taskSize?: TaskSize;
   /** Whether SetInstanceProtection can be used (false once the endpoint refused it). */
   protectionSupported: boolean;
+  /**
+   * Pool tasks by container instance ARN, when the caller knows where its tasks run (ECS
+   * DescribeTasks `containerInstanceArn`). Given, it decides which instances host tasks, so
+   * daemon tasks on every instance do not block every scale-in; absent, any task on an instance
+   * (running + pending) counts.
+   */
+  poolTasksByInstance?: Record<string, number>;
 }
 
 /** What the task planner is aiming for this pass (pkg/plan `Plan.target` and `Plan.counts`). */

@@ -71,6 +71,20 @@ const rows: Row[] = [
     ],
   },
   {
+    description: "daemon tasks on every instance: pool tasks by instance decide which ones host",
+    in: (() => {
+      const o = settled(3, 1, [3, 1, 1]);
+      return input({
+        demand: demand({ target: 4, warm: 4 }),
+        observed: { ...o, poolTasksByInstance: { "arn:ci/i-0": 2 } },
+      });
+    })(),
+    expected: [
+      { kind: "set-protection", instanceIds: ["i-0"], protect: true, reason: "hosts-tasks" },
+      { kind: "set-desired-capacity", desiredCapacity: 1, from: 3, reason: "scale-in" },
+    ],
+  },
+  {
     description: "every instance hosts tasks → no scale-in at all",
     in: input({ demand: demand({ target: 4, warm: 4 }), observed: settled(3, 1, [2, 1, 1]) }),
     expected: [],
@@ -275,6 +289,16 @@ const rows: Row[] = [
       failures: [{ reason: "RESOURCE:MEMORY", count: 3, lastAtMs: NOW - 1_000 }],
     }),
     expected: [{ kind: "set-desired-capacity", desiredCapacity: 3, from: 2, reason: "capacity-failures" }],
+  },
+  {
+    description:
+      "capacity failures while an instance has room (it registered as RunTask failed) ask for nothing",
+    in: input({
+      demand: demand({ target: 4, claimed: 4 }),
+      observed: settled(2, 1, [4, 3]),
+      failures: [{ reason: "RESOURCE:MEMORY", count: 3, lastAtMs: NOW - 1_000 }],
+    }),
+    expected: [],
   },
   {
     description: "capacity failures older than the newest instance ask for nothing",
