@@ -159,13 +159,19 @@ export function formatConfigErrors(errors: readonly ConfigError[]): string {
 
 type Add = (field: string, rule: ConfigRule, text: string) => void;
 
-function checkInt(v: unknown, field: string, b: { min: number; max: number }, add: Add): number | undefined {
+function checkInt(
+  v: unknown,
+  field: string,
+  b: { min: number; max: number },
+  add: Add,
+  why = "it is a count",
+): number | undefined {
   if (typeof v !== "number" || !Number.isFinite(v)) {
     add(field, "type", `must be an integer from ${b.min} to ${b.max} (got ${describe(v)})`);
     return undefined;
   }
   if (!Number.isInteger(v)) {
-    add(field, "integer", `must be a whole number, it is a count (got ${v})`);
+    add(field, "integer", `must be a whole number, ${why} (got ${v})`);
     return undefined;
   }
   if (v < b.min) {
@@ -214,7 +220,9 @@ function checkAdaptive(v: unknown, add: Add): AdaptiveDesired | undefined {
   unknownFields(v, ADAPTIVE_FIELDS, "adaptive.", before.add);
   const L = LIMITS.adaptive;
   const int = (name: keyof typeof L): number | undefined =>
-    name in v ? checkInt(v[name], `adaptive.${name}`, L[name], before.add) : DEFAULT_ADAPTIVE[name];
+    name in v
+      ? checkInt(v[name], `adaptive.${name}`, L[name], before.add, "in whole seconds")
+      : DEFAULT_ADAPTIVE[name];
   const windowSeconds = int("windowSeconds");
   const scaleDownDelaySeconds = int("scaleDownDelaySeconds");
 
