@@ -148,6 +148,49 @@ describe("ConfigStore.write", () => {
     expect(await historyLen()).toBe(5);
   });
 
+  it("writes the adaptive policy with its defaults written out; update() keeps them", async () => {
+    const r = await store.write(
+      { policy: "adaptive", adaptive: { targetHitRate: 0.99 } },
+      { expectedRaw: null, who: "alice", reason: "follow demand" },
+    );
+    expect(r).toMatchObject({ ok: true, written: true });
+    const stored = JSON.parse((await redis.get(keys.config))!);
+    expect(stored).toEqual({
+      ...DEFAULT_DESIRED,
+      policy: "adaptive",
+      adaptive: { windowSeconds: 120, targetHitRate: 0.99, scaleDownDelaySeconds: 600 },
+    });
+    // An older document without the new fields reads as static with the defaults.
+    await redis.set(keys.config, '{"minWarm":6}');
+    const read = await store.read();
+    expect(read.state === "valid" && read.value).toMatchObject({
+      policy: "static",
+      adaptive: DEFAULT_DESIRED.adaptive,
+    });
+    const paused = await store.update((cur) => ({ ...cur, paused: true }), { who: "ctl", reason: "pause" });
+    expect(paused.ok).toBe(true);
+    expect(JSON.parse((await redis.get(keys.config))!)).toMatchObject({
+      minWarm: 6,
+      paused: true,
+      policy: "static",
+    });
+  });
+
+  it("refuses a bad adaptive block and leaves the key alone", async () => {
+    await redis.set(keys.config, '{"minWarm":5}');
+    const r = await store.write(
+      { policy: "adaptive", adaptive: { targetHitRate: 1, windowSeconds: 0 } },
+      { expectedRaw: '{"minWarm":5}', who: "a", reason: "typo" },
+    );
+    expect(!r.ok && r.reason === "invalid" && r.errors.map((e) => `${e.field}/${e.rule}`).sort()).toEqual([
+      "adaptive.targetHitRate/max",
+      "adaptive.windowSeconds/min",
+    ]);
+    expect(await redis.get(keys.config)).toBe('{"minWarm":5}');
+    expect(await historyLen()).toBe(0);
+    expect(await configEvents()).toHaveLength(0);
+  });
+
   it("update() refuses to patch an invalid value", async () => {
     await redis.set(keys.config, '{"minwarm":3}');
     const r = await store.update((cur) => ({ ...cur, paused: true }), { who: "ctl", reason: "pause" });
