@@ -76,7 +76,7 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
     notes.push(`tasks per instance unknown (${tpi.why ?? "?"})`);
   }
 
-  const shortfall = recentShortfall(input, timings.failureWindowMs);
+  const shortfall = recentShortfall(input, timings.failureWindowMs, tasks);
   // Only a settled group (nothing Pending, no scale-in under way) is short of what it holds.
   if (shortfall && pending === 0 && group.desiredCapacity === inService && wanted <= inService) {
     wanted = inService + 1;
@@ -169,11 +169,15 @@ function warmPoolAction(
 
 /**
  * Capacity failures in the window and newer than the newest registered instance (0: none) — and
- * only while no ACTIVE instance has room for one more task now: an instance that registered
- * just as RunTask failed has room, and the failure says nothing about the estimate.
+ * only while tasks the plan wants are still unplaced and no ACTIVE instance has room for one
+ * more: an instance that registered just as RunTask failed has room (or already took them), and
+ * the failure says nothing about the estimate.
  */
-function recentShortfall(input: CapacityInput, windowMs: number): number {
+function recentShortfall(input: CapacityInput, windowMs: number, tasks: number): number {
   const { taskSize, containerInstances } = input.observed;
+  const d = input.demand;
+  // Every task the plan wants is already placed: whatever failed before is no shortfall now.
+  if (d.claimed + d.warm + d.starting >= tasks) return 0;
   if (taskSize && containerInstances.some((c) => c.status === "ACTIVE" && slots(c.remaining, taskSize) > 0)) {
     return 0;
   }

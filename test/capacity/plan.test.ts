@@ -312,6 +312,15 @@ const rows: Row[] = [
     expected: [],
   },
   {
+    description: "capacity failures once every wanted task is placed ask for nothing",
+    in: input({
+      demand: demand({ target: 4, claimed: 4, warm: 4 }),
+      observed: settled(2, 1, [4, 4]),
+      failures: [{ reason: "RESOURCE:MEMORY", count: 3, lastAtMs: NOW - 1_000 }],
+    }),
+    expected: [],
+  },
+  {
     description: "failures that are not about capacity ask for nothing",
     in: input({
       demand: demand({ target: 4, claimed: 4 }),
@@ -321,14 +330,14 @@ const rows: Row[] = [
     expected: [],
   },
   {
-    description: "no container instance at all counts as a capacity failure",
+    description: "no container instance registered (its agent is down) counts as a capacity failure",
     in: input({
       asg: { ...ASG, tasksPerInstance: 4 },
-      demand: demand({ target: 0 }),
-      observed: observed(group({ warmPool: pool(0) }), { containerInstances: [] }),
+      demand: demand({ target: 4 }),
+      observed: observed(group({ instances: inService(1), warmPool: pool(1) }), { containerInstances: [] }),
       failures: [{ reason: "NO_CONTAINER_INSTANCE", count: 1, lastAtMs: NOW - 10 }],
     }),
-    expected: [{ kind: "set-desired-capacity", desiredCapacity: 1, from: 0, reason: "capacity-failures" }],
+    expected: [{ kind: "set-desired-capacity", desiredCapacity: 2, from: 1, reason: "capacity-failures" }],
   },
 ];
 
