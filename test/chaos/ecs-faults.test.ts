@@ -90,12 +90,19 @@ describe("chaos: ECS faults", { timeout: 240_000 }, () => {
     const firedBeforeClear = await faultsFired(w);
     await fetch(`${w.emu.endpoint}/_emulator/faults`, { method: "DELETE" });
 
-    // Phase 3: one ListTasks answer held 4 s (a single transient timeout): nothing is stopped.
+    // Phase 3: a single transient timeout. Short: one ListTasks answer held 4 s. Full: one that
+    // never answers, so the driver's 15 s request timeout fails that pass. Nothing is stopped.
     await sleep(500);
     const stopsBefore = calls(w, "StopTask");
     const runsBefore = calls(w, "RunTask");
-    await addFault(w, { kind: "slow", op: "ListTasks", delayMs: 4_000, count: 1 });
-    await sleep(5_000);
+    await addFault(
+      w,
+      pick<Fault>(
+        { kind: "slow", op: "ListTasks", delayMs: 4_000, count: 1 },
+        { kind: "slow", op: "ListTasks", hang: true, count: 1 },
+      ),
+    );
+    await sleep(pick(5_000, 18_000));
     const stopsDuringTimeout = calls(w, "StopTask") - stopsBefore;
     const runsDuringTimeout = calls(w, "RunTask") - runsBefore;
     const stillAtTarget = await atTarget(w);

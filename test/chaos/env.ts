@@ -222,8 +222,8 @@ export async function spawnGateway(
         redisUrl,
         "--port",
         String(port),
-        "--ready-timeout-ms",
-        "5000",
+        // Defaults for what `extra` does not name (a flag given twice becomes an array).
+        ...(extra.includes("--ready-timeout-ms") ? [] : ["--ready-timeout-ms", "5000"]),
         "--retry-after-seconds",
         "1",
         ...extra,
