@@ -9,7 +9,7 @@
  */
 import { AutoScalingApi } from "./autoscaling/api.js";
 import { AutoScalingEngine } from "./autoscaling/engine.js";
-import { DEFAULT_AUTOSCALING_TIMINGS } from "./autoscaling/types.js";
+import { DEFAULT_AUTOSCALING_TIMINGS, type AutoScalingTimings } from "./autoscaling/types.js";
 import {
   ContainerInstances,
   describeContainerInstances,
@@ -41,6 +41,7 @@ export type {
   AutoScalingOptions,
   AutoScalingGroupSeed,
   AutoScalingTimings,
+  AutoScalingTimingsInput,
   WarmPoolSeed,
   PoolState,
 } from "./autoscaling/types.js";
@@ -119,7 +120,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     launched,
   };
   const as = opts.autoScaling;
-  const timings = {
+  const timings: AutoScalingTimings = {
     ...DEFAULT_AUTOSCALING_TIMINGS,
     ...as.timings,
     resume: { ...DEFAULT_AUTOSCALING_TIMINGS.resume, ...as.timings?.resume },

@@ -212,7 +212,7 @@ describe("burst: hibernated instances resume instead of cold launches", () => {
     );
   });
 
-  it("after the burst, instances hosting tasks are never scaled in; empty ones go once nothing is hosted", async () => {
+  it("after the burst, hosting instances are protected and the scale-in takes only empty ones; then all go once empty", async () => {
     const s = sides[0] as Side;
     // Release the claimed tasks: the 8 on two instances (what claims took), the warm 8 stay.
     const cis = emu.control
@@ -224,15 +224,37 @@ describe("burst: hibernated instances resume instead of cold launches", () => {
     await waitFor("released tasks stopped", () =>
       released.every((id) => emu.control.task(id)?.lastStatus === "STOPPED"),
     );
+    const hosting = (): string[] =>
+      emu.control
+        .containerInstances()
+        .filter((c) => c.clusterName === s.cluster && c.status === "ACTIVE" && c.taskIds.length > 0)
+        .map((c) => c.ec2InstanceId as string)
+        .sort();
+    const hosts = hosting();
+    expect(hosts.length).toBe(2); // the warm 8, 4 per instance
+    emu.control.resetCalls();
     for (let k = 0; k < 5; k++) await pass(s);
-    // The emulator has no SetInstanceProtection: with instances hosting tasks, scale-in holds.
-    expect(s.driver.protectionSupported).toBe(false);
-    expect(groupTruth(emu, s.name).desiredCapacity).toBe(4);
-    expect(s.last?.plan.reason).toMatch(/scale-in 4→2 held/);
+    // Protect-then-scale-in: the two hosting instances are protected first, then 4 → 2.
+    expect(s.driver.protectionSupported).toBe(true);
+    expect(callsOf(emu, "SetInstanceProtection")).toEqual({ ok: 1, throttled: 0, error: 0 });
+    expect(groupTruth(emu, s.name).desiredCapacity).toBe(2);
+    await waitFor(
+      "empty instances terminated",
+      () => groupTruth(emu, s.name).instances.filter((i) => !i.warm).length === 2,
+      10_000,
+    );
+    const kept = groupTruth(emu, s.name).instances.filter((i) => !i.warm);
+    expect(kept.map((i) => i.instanceId).sort()).toEqual(hosts);
+    expect(kept.every((i) => i.protectedFromScaleIn && i.lifecycleState === "InService")).toBe(true);
+    expect(hosting()).toEqual(hosts);
     const killed = emu.control
       .tasks()
       .filter((t) => t.clusterName === s.cluster && t.stopCode === "TerminationNotice");
     expect(killed).toEqual([]);
+    expect(live(s).length).toBe(TARGET);
+    emu.control.resetCalls();
+    for (let k = 0; k < 3; k++) expect((await pass(s)).done).toEqual([]); // settled: nothing more to write
+    expect(callsOf(emu, "SetDesiredCapacity").ok).toBe(0);
 
     // Nothing hosted any more (target 0, all stopped): now the group scales in.
     s.target = 0;
@@ -245,5 +267,10 @@ describe("burst: hibernated instances resume instead of cold launches", () => {
       async () => (await pass(s), groupTruth(emu, s.name).desiredCapacity === 0),
       10_000,
     );
+    // The protected, now empty instances were unprotected so the scale-in could pick them.
+    await waitFor("group empty", () => groupTruth(emu, s.name).instances.every((i) => i.warm), 10_000);
+    expect(
+      emu.control.tasks().filter((t) => t.clusterName === s.cluster && t.stopCode === "TerminationNotice"),
+    ).toEqual([]);
   });
 });

@@ -165,8 +165,47 @@ describe("AsgDriver against the emulator through the SDK", () => {
     expect(callsOf(emu, "SetDesiredCapacity").error).toBe(1);
   });
 
-  it("SetInstanceProtection refused as an unknown operation marks protection unsupported", async () => {
+  it("SetInstanceProtection sets ProtectedFromScaleIn in the emulator's ground truth and in describeGroup", async () => {
+    emu.control.resetCalls();
+    const ids = groupTruth(emu, "big")
+      .instances.filter((i) => i.lifecycleState === "InService")
+      .map((i) => i.instanceId)
+      .sort();
+    expect(ids.length).toBeGreaterThanOrEqual(2);
+    const [first] = ids as [string];
+    await driver.setInstanceProtection("big", [first], true);
     expect(driver.protectionSupported).toBe(true);
+    const truth = groupTruth(emu, "big").instances.filter((i) => i.protectedFromScaleIn);
+    expect(truth.map((i) => i.instanceId)).toEqual([first]);
+    const g = await driver.describeGroup("big");
+    expect(
+      g?.instances
+        .filter((i) => i.protectedFromScaleIn)
+        .map((i) => i.instanceId)
+        .sort(),
+    ).toEqual([first]);
+    await driver.setInstanceProtection("big", [first], false);
+    expect(groupTruth(emu, "big").instances.some((i) => i.protectedFromScaleIn)).toBe(false);
+    expect(callsOf(emu, "SetInstanceProtection")).toEqual({ ok: 2, throttled: 0, error: 0 });
+  });
+
+  it("an instance not in the group is a validation error, not a sign protection is unsupported", async () => {
+    const err = await driver.setInstanceProtection("big", ["i-x"], true).catch((e: unknown) => e);
+    expect(String(err)).toMatch(/scale-in protection/);
+    expect(String((err as Error).cause)).toMatch(/not part of Auto Scaling group big/);
+    expect(driver.protectionSupported).toBe(true);
+  });
+
+  it("SetInstanceProtection refused as an unknown operation marks protection unsupported", async () => {
+    // An endpoint without the operation (as some stand-ins answer) — injected, the emulator has it.
+    emu.control.addFault({
+      kind: "error",
+      op: "SetInstanceProtection",
+      code: "InvalidAction",
+      status: 400,
+      message: "Could not find operation SetInstanceProtection for version 2011-01-01",
+      count: 1,
+    });
     const err = await driver.setInstanceProtection("big", ["i-x"], true).catch((e: unknown) => e);
     expect(String(err)).toMatch(/scale-in protection/);
     expect(driver.protectionSupported).toBe(false);

@@ -1,43 +1,17 @@
 /**
  * EC2 Auto Scaling over the AWS Query protocol: CreateAutoScalingGroup, UpdateAutoScalingGroup,
  * DeleteAutoScalingGroup, DescribeAutoScalingGroups, SetDesiredCapacity, PutWarmPool,
- * DescribeWarmPool, DeleteWarmPool. Bad input answers `ValidationError` (HTTP 400) naming the
+ * DescribeWarmPool, DeleteWarmPool, SetInstanceProtection. Bad input answers `ValidationError` (HTTP 400) naming the
  * field, as the service does.
  */
 import { randomUUID } from "node:crypto";
 import { AwsError } from "../errors.js";
 import type { QueryService } from "../server.js";
 import type { AutoScalingEngine } from "./engine.js";
+import { bool, int, required, validation } from "./params.js";
+import { setInstanceProtection } from "./protection.js";
 import { INSTANCE_CAPACITY, type GroupRecord, type InstanceRecord, type PoolState } from "./types.js";
 import { memberList, memberStructs, queryError, queryResponse, type XmlNode } from "./xml.js";
-
-const validation = (message: string): AwsError => new AwsError("ValidationError", message);
-
-function required(p: URLSearchParams, name: string): string {
-  const v = p.get(name);
-  if (v === null || v === "")
-    throw validation(
-      `1 validation error detected: Value null at '${name}' failed to satisfy constraint: Member must not be null`,
-    );
-  if (v.length > 255) throw validation(`${name} must be at most 255 characters`);
-  return v;
-}
-
-function int(p: URLSearchParams, name: string, min = 0, max = Number.MAX_SAFE_INTEGER): number | undefined {
-  const v = p.get(name);
-  if (v === null) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw validation(`${name} must be an integer (got '${v}')`);
-  if (n < min || n > max) throw validation(`${name} must be between ${min} and ${max} (got ${n})`);
-  return n;
-}
-
-function bool(p: URLSearchParams, name: string): boolean | undefined {
-  const v = p.get(name);
-  if (v === null) return undefined;
-  if (v !== "true" && v !== "false") throw validation(`${name} must be true or false (got '${v}')`);
-  return v === "true";
-}
 
 const POOL_STATES: PoolState[] = ["Stopped", "Running", "Hibernated"];
 
@@ -75,6 +49,7 @@ export class AutoScalingApi implements QueryService {
       PutWarmPool: (p) => this.putWarmPool(p),
       DescribeWarmPool: (p) => this.describeWarmPool(p),
       DeleteWarmPool: (p) => this.deleteWarmPool(p),
+      SetInstanceProtection: (p) => setInstanceProtection(this.engine, (name) => this.group(name), p),
     };
   }
 
@@ -105,6 +80,7 @@ export class AutoScalingApi implements QueryService {
     capacity?: { cpu: number; memory: number };
     availabilityZones?: string[];
     tags?: GroupRecord["tags"];
+    newInstancesProtectedFromScaleIn?: boolean;
   }): GroupRecord {
     if (seed.minSize > seed.maxSize) throw validation("MinSize must be less than or equal to MaxSize");
     const desired = seed.desiredCapacity ?? seed.minSize;
@@ -127,6 +103,7 @@ export class AutoScalingApi implements QueryService {
         : [`${this.region}a`, `${this.region}b`],
       createdAt: Date.now(),
       tags: seed.tags ?? [],
+      newInstancesProtectedFromScaleIn: seed.newInstancesProtectedFromScaleIn ?? false,
       instances: [],
     };
   }
@@ -163,6 +140,7 @@ export class AutoScalingApi implements QueryService {
       instanceType: tag("emulator:instance-type"),
       availabilityZones: memberList(p, "AvailabilityZones"),
       tags,
+      newInstancesProtectedFromScaleIn: bool(p, "NewInstancesProtectedFromScaleIn"),
     });
     this.engine.add(g);
     return undefined;
@@ -180,6 +158,9 @@ export class AutoScalingApi implements QueryService {
       );
     desired = Math.min(maxSize, Math.max(minSize, desired));
     Object.assign(g, { minSize, maxSize, desiredCapacity: desired });
+    // Applies to instances that enter the group from now on, not to those in it (as AWS).
+    g.newInstancesProtectedFromScaleIn =
+      bool(p, "NewInstancesProtectedFromScaleIn") ?? g.newInstancesProtectedFromScaleIn;
     this.engine.reconcile(g);
     return undefined;
   }
@@ -309,7 +290,7 @@ export class AutoScalingApi implements QueryService {
       AvailabilityZone: i.availabilityZone,
       LifecycleState: i.lifecycleState,
       HealthStatus: "Healthy",
-      ProtectedFromScaleIn: false,
+      ProtectedFromScaleIn: i.protectedFromScaleIn,
     };
   }
 
@@ -338,7 +319,7 @@ export class AutoScalingApi implements QueryService {
         PropagateAtLaunch: t.propagateAtLaunch,
       })),
       TerminationPolicies: ["Default"],
-      NewInstancesProtectedFromScaleIn: false,
+      NewInstancesProtectedFromScaleIn: g.newInstancesProtectedFromScaleIn,
       WarmPoolConfiguration: g.warmPool ? this.wireWarmPool(g) : undefined,
       WarmPoolSize: g.warmPool ? g.instances.filter((i) => i.warm).length : undefined,
     };

@@ -3,7 +3,9 @@
  * EC2 Auto Scaling does, level-triggered: after every change it recounts and acts.
  *
  * Group: Pending → InService (cold launch), or Warmed:<state> → Pending → InService (resume,
- * faster). Scale in: Terminating → Terminated, or back to the warm pool with ReuseOnScaleIn.
+ * faster). Scale in: Terminating → Terminated, or back to the warm pool with ReuseOnScaleIn;
+ * it never picks an instance protected from scale in (see `scaleInVictims`), so while every
+ * surplus instance is protected the group stays above its desired capacity, as AWS does.
  * Warm pool: Warmed:Pending → Warmed:<PoolState>; its size is
  * max(MinSize, (MaxGroupPreparedCapacity ?? MaxSize) − DesiredCapacity).
  * Each InService instance is an ECS container instance of the group's cluster; leaving service
@@ -99,6 +101,7 @@ export class AutoScalingEngine {
       lifecycleState: warm ? "Warmed:Pending" : "Pending",
       launchedAt: Date.now(),
       warm,
+      protectedFromScaleIn: !warm && g.newInstancesProtectedFromScaleIn,
       history: [],
     };
     i.history.push({ state: i.lifecycleState, at: i.launchedAt });
@@ -134,6 +137,7 @@ export class AutoScalingEngine {
       if (warmed) {
         const from = warmed.lifecycleState.slice("Warmed:".length) as keyof AutoScalingTimings["resume"];
         warmed.warm = false;
+        warmed.protectedFromScaleIn = g.newInstancesProtectedFromScaleIn;
         this.set(g, warmed, "Pending");
         this.after(warmed, this.timings.resume[from], () => {
           this.set(g, warmed, "InService");
@@ -148,17 +152,10 @@ export class AutoScalingEngine {
       }
     }
     if (need < 0) {
-      // Scale in the newest first, Pending before InService.
-      const victims = [...serving]
-        .sort(
-          (a, b) =>
-            Number(a.lifecycleState === "InService") - Number(b.lifecycleState === "InService") ||
-            b.launchedAt - a.launchedAt,
-        )
-        .slice(0, -need);
-      for (const v of victims) {
+      for (const v of scaleInVictims(serving, -need)) {
         if (g.warmPool?.reuseOnScaleIn && g.warmPool.status !== "PendingDelete") {
           v.warm = true;
+          v.protectedFromScaleIn = false;
           this.set(g, v, "Warmed:Pending");
           const pool = g.warmPool;
           this.after(v, this.timings.returnToWarmPool, () => {
@@ -212,4 +209,39 @@ export class AutoScalingEngine {
     this.closed = true;
     for (const g of this.groups.values()) for (const i of g.instances) if (i.timer) clearTimeout(i.timer);
   }
+}
+
+/**
+ * Which `count` of the serving instances a scale-in terminates, in the order of AWS's default
+ * termination policy, among instances not protected from scale in only:
+ *  1. the Availability Zone with the most serving instances (protected ones count) that has an
+ *     unprotected one, so the zones stay balanced;
+ *  2. in it, a Pending instance before an InService one (all share one launch template here,
+ *     so AWS's "oldest launch template" step never decides);
+ *  3. then the newest — the emulator's fixed stand-in for AWS's "closest to the next billing
+ *     hour, then random", so tests can predict the victim.
+ * Fewer than `count` when too few are unprotected: the rest wait until protection is removed.
+ */
+export function scaleInVictims(serving: InstanceRecord[], count: number): InstanceRecord[] {
+  const perZone = new Map<string, number>();
+  for (const i of serving) perZone.set(i.availabilityZone, (perZone.get(i.availabilityZone) ?? 0) + 1);
+  const left = serving.filter((i) => !i.protectedFromScaleIn);
+  const victims: InstanceRecord[] = [];
+  while (victims.length < count && left.length > 0) {
+    const zones = new Set(left.map((i) => i.availabilityZone));
+    const zone = [...zones].sort(
+      (a, b) => (perZone.get(b) ?? 0) - (perZone.get(a) ?? 0) || a.localeCompare(b),
+    )[0];
+    const pick = left
+      .filter((i) => i.availabilityZone === zone)
+      .sort(
+        (a, b) =>
+          Number(a.lifecycleState === "InService") - Number(b.lifecycleState === "InService") ||
+          b.launchedAt - a.launchedAt,
+      )[0] as InstanceRecord;
+    victims.push(pick);
+    left.splice(left.indexOf(pick), 1);
+    perZone.set(pick.availabilityZone, (perZone.get(pick.availabilityZone) ?? 1) - 1);
+  }
+  return victims;
 }

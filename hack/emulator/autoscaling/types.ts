@@ -41,10 +41,20 @@ export interface AutoScalingGroupSeed {
   capacity?: { cpu: number; memory: number };
   availabilityZones?: string[];
   warmPool?: WarmPoolSeed;
+  /** Instances entering the group start protected from scale in (default false). */
+  newInstancesProtectedFromScaleIn?: boolean;
 }
 
+/**
+ * Timings as options take them: any subset, `resume` too (a missing pool state keeps its
+ * default), as startEmulator merges them over DEFAULT_AUTOSCALING_TIMINGS.
+ */
+export type AutoScalingTimingsInput = Partial<Omit<AutoScalingTimings, "resume">> & {
+  resume?: Partial<AutoScalingTimings["resume"]>;
+};
+
 export interface AutoScalingOptions {
-  timings?: Partial<AutoScalingTimings>;
+  timings?: AutoScalingTimingsInput;
   groups?: AutoScalingGroupSeed[];
   /** Cluster for groups that name none; a group tag `emulator:ecs-cluster` overrides it. */
   defaultCluster?: string;
@@ -92,6 +102,8 @@ export interface InstanceRecord {
   launchedAt: number;
   /** In the warm pool (Warmed:*) rather than the group proper. */
   warm: boolean;
+  /** ProtectedFromScaleIn: a scale-in never picks it (always false in the warm pool). */
+  protectedFromScaleIn: boolean;
   timer?: NodeJS.Timeout;
   containerInstanceArn?: string;
   /** Every state taken, with when (ground truth). */
@@ -118,6 +130,8 @@ export interface GroupRecord {
   availabilityZones: string[];
   createdAt: number;
   tags: { key: string; value: string; propagateAtLaunch: boolean }[];
+  /** NewInstancesProtectedFromScaleIn: what an instance's protection is when it enters the group. */
+  newInstancesProtectedFromScaleIn: boolean;
   warmPool?: WarmPoolRecord;
   /** Group and warm-pool instances not yet gone, in launch order. */
   instances: InstanceRecord[];
