@@ -99,12 +99,41 @@ data "aws_iam_policy_document" "reconciler" {
     }
   }
 
+  # Size the warm pool and the group, and protect instances hosting tasks before a scale-in.
   dynamic "statement" {
     for_each = local.ec2 ? [1] : []
     content {
-      sid       = "SizeOnlyThePoolGroup"
-      actions   = ["autoscaling:PutWarmPool", "autoscaling:SetDesiredCapacity"]
+      sid = "SizeOnlyThePoolGroup"
+      actions = [
+        "autoscaling:PutWarmPool",
+        "autoscaling:SetDesiredCapacity",
+        "autoscaling:SetInstanceProtection",
+      ]
       resources = [local.asg_arn_pattern]
+    }
+  }
+
+  # Which instances host tasks, and their registered capacity (tasks per instance).
+  dynamic "statement" {
+    for_each = local.ec2 ? [1] : []
+    content {
+      sid       = "ListContainerInstancesOfTheCluster"
+      actions   = ["ecs:ListContainerInstances"]
+      resources = [local.cluster_arn]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.ec2 ? [1] : []
+    content {
+      sid       = "DescribeContainerInstancesOfTheCluster"
+      actions   = ["ecs:DescribeContainerInstances"]
+      resources = [local.cluster_container_instance_arns]
+      condition {
+        test     = "ArnEquals"
+        variable = "ecs:cluster"
+        values   = [local.cluster_arn]
+      }
     }
   }
 }

@@ -32,9 +32,10 @@ locals {
   capacity_provider = "${var.name}-pool"
 
   # ARN patterns of what the reconciler acts on (task ARNs carry the cluster name).
-  pool_task_definition_arns = "arn:${local.partition}:ecs:${local.region}:${local.account}:task-definition/${local.pool_family}:*"
-  cluster_task_arns         = "arn:${local.partition}:ecs:${local.region}:${local.account}:task/${local.cluster_name}/*"
-  asg_arn_pattern           = "arn:${local.partition}:autoscaling:${local.region}:${local.account}:autoScalingGroup:*:autoScalingGroupName/${local.asg_name}"
+  pool_task_definition_arns       = "arn:${local.partition}:ecs:${local.region}:${local.account}:task-definition/${local.pool_family}:*"
+  cluster_task_arns               = "arn:${local.partition}:ecs:${local.region}:${local.account}:task/${local.cluster_name}/*"
+  cluster_container_instance_arns = "arn:${local.partition}:ecs:${local.region}:${local.account}:container-instance/${local.cluster_name}/*"
+  asg_arn_pattern                 = "arn:${local.partition}:autoscaling:${local.region}:${local.account}:autoScalingGroup:*:autoScalingGroupName/${local.asg_name}"
 
   create_redis     = var.existing_redis_url_secret_arn == null
   redis_secret_arn = local.create_redis ? aws_secretsmanager_secret.redis_url[0].arn : var.existing_redis_url_secret_arn

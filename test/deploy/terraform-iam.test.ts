@@ -47,8 +47,11 @@ describe("IAM policies in deploy/terraform", () => {
       "autoscaling:DescribeWarmPool",
       "autoscaling:PutWarmPool",
       "autoscaling:SetDesiredCapacity",
+      "autoscaling:SetInstanceProtection",
+      "ecs:DescribeContainerInstances",
       "ecs:DescribeTaskDefinition",
       "ecs:DescribeTasks",
+      "ecs:ListContainerInstances",
       "ecs:ListTasks",
       "ecs:RunTask",
       "ecs:StopTask",
@@ -108,20 +111,64 @@ describe("IAM policies in deploy/terraform", () => {
     expect(cond(pass!, "iam:PassedToService")?.values).toEqual(["ecs-tasks.amazonaws.com"]);
   });
 
-  it("PutWarmPool and SetDesiredCapacity only on the named group", () => {
+  it("PutWarmPool, SetDesiredCapacity and SetInstanceProtection only on the named group", () => {
     const stmts = policyStatements(m, "reconciler");
     const writes = stmts.filter((s) => s.actions.some((a) => /^autoscaling:(Put|Set)/.test(a)));
     expect(writes).toHaveLength(1);
+    expect(writes[0]!.actions.sort()).toEqual([
+      "autoscaling:PutWarmPool",
+      "autoscaling:SetDesiredCapacity",
+      "autoscaling:SetInstanceProtection",
+    ]);
     expect(writes[0]!.resources).toEqual([
       `arn:aws:autoscaling:${REGION}:${ACCOUNT}:autoScalingGroup:*:autoScalingGroupName/demo-pool`,
     ]);
+    expect(writes[0]!.conditions).toEqual([]);
     const asg = m.one("aws_autoscaling_group.pool");
     expect(asg["name"]).toBe("demo-pool");
   });
 
-  it("on Fargate the reconciler gets no Auto Scaling permission at all", () => {
+  it("Describe* on Auto Scaling are the two specific actions, nothing wider", () => {
+    const stmts = policyStatements(m, "reconciler");
+    const reads = stmts.filter((s) => s.actions.some((a) => /^autoscaling:Describe/.test(a)));
+    expect(reads).toHaveLength(1);
+    expect(reads[0]!.actions.sort()).toEqual([
+      "autoscaling:DescribeAutoScalingGroups",
+      "autoscaling:DescribeWarmPool",
+    ]);
+  });
+
+  it("ListContainerInstances on the cluster; DescribeContainerInstances on its container instances only", () => {
+    const stmts = policyStatements(m, "reconciler");
+    const [list, ...moreList] = byAction(stmts, "ecs:ListContainerInstances");
+    expect(moreList).toEqual([]);
+    expect(list!.actions).toEqual(["ecs:ListContainerInstances"]);
+    expect(list!.resources).toEqual(["${aws_ecs_cluster.this[0].arn}"]);
+    const [desc, ...moreDesc] = byAction(stmts, "ecs:DescribeContainerInstances");
+    expect(moreDesc).toEqual([]);
+    expect(desc!.actions).toEqual(["ecs:DescribeContainerInstances"]);
+    expect(desc!.resources).toEqual([
+      `arn:aws:ecs:${REGION}:${ACCOUNT}:container-instance/\${aws_ecs_cluster.this[0].name}/*`,
+    ]);
+    expect(cond(desc!, "ecs:cluster")).toEqual({
+      test: "ArnEquals",
+      variable: "ecs:cluster",
+      values: ["${aws_ecs_cluster.this[0].arn}"],
+    });
+
+    // An existing cluster: both name it.
+    const arn = `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/shared`;
+    const ext = policyStatements(evaluate({ existing_cluster_arn: arn }), "reconciler");
+    expect(byAction(ext, "ecs:ListContainerInstances")[0]!.resources).toEqual([arn]);
+    const d = byAction(ext, "ecs:DescribeContainerInstances")[0]!;
+    expect(d.resources).toEqual([`arn:aws:ecs:${REGION}:${ACCOUNT}:container-instance/shared/*`]);
+    expect(cond(d, "ecs:cluster")?.values).toEqual([arn]);
+  });
+
+  it("on Fargate the reconciler gets no Auto Scaling or container-instance permission at all", () => {
     const stmts = policyStatements(evaluate({ capacity: "fargate" }), "reconciler");
     expect(actionsOf(stmts).filter((a) => a.startsWith("autoscaling:"))).toEqual([]);
+    expect(actionsOf(stmts).filter((a) => a.includes("ContainerInstances"))).toEqual([]);
   });
 
   it("the gateway task has no task role; pool tasks may only mount the shared access point", () => {
