@@ -78,7 +78,11 @@ export async function startPrivateRedis(opts: PrivateRedisOptions = {}): Promise
       "warning",
       ...(opts.extraArgs ?? []),
     ];
-    const c = spawn(opts.binary ?? "redis-server", args, { stdio: ["ignore", "ignore", "pipe"] });
+    // Its own process group: a Ctrl-C in the terminal reaches the parent, which stops redis last.
+    const c = spawn(opts.binary ?? "redis-server", args, {
+      stdio: ["ignore", "ignore", "pipe"],
+      detached: true,
+    });
     let stderr = "";
     c.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
     const failed = new Promise<never>((_, reject) => {
