@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import { M, PROCESS_METRIC_PREFIX } from "./names.js";
+import { DEFAULT_METRICS_PREFIX, M } from "./names.js";
 
 /** Buckets that resolve a warm claim (ms) and a cold one (tens of seconds) alike. */
 export const LATENCY_BUCKETS = [
@@ -15,11 +15,11 @@ const FAST_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25
  */
 export function createMetrics(registry = new Registry(), opts: { defaults?: boolean } = {}) {
   if (opts.defaults !== false) {
-    collectDefaultMetrics({ register: registry, prefix: PROCESS_METRIC_PREFIX });
+    collectDefaultMetrics({ register: registry, prefix: DEFAULT_METRICS_PREFIX });
     // prom-client exports these totals as gauges; a `_total` gauge breaks `promtool check metrics`
     // and each is the sum of its labelled sibling (`..._active_handles{type}`), so they go.
     for (const kind of ["handles", "requests", "resources"]) {
-      registry.removeSingleMetric(`${PROCESS_METRIC_PREFIX}nodejs_active_${kind}_total`);
+      registry.removeSingleMetric(`${DEFAULT_METRICS_PREFIX}nodejs_active_${kind}_total`);
     }
   }
   const r = [registry];
@@ -129,6 +129,18 @@ export function createMetrics(registry = new Registry(), opts: { defaults?: bool
       name: M.asgInstances,
       help: "Auto Scaling instances by lifecycle state (InService, Warmed:Hibernated, ...).",
       labelNames: ["pool", "state"],
+      registers: r,
+    }),
+    asgDesiredCapacity: new Gauge({
+      name: M.asgDesiredCapacity,
+      help: "Desired capacity (InService instances) the capacity pass aims for, before scale-in safety.",
+      labelNames: ["pool"],
+      registers: r,
+    }),
+    asgPreparedCapacity: new Gauge({
+      name: M.asgPreparedCapacity,
+      help: "Instances the capacity pass keeps prepared: the desired capacity it leaves plus the warm pool.",
+      labelNames: ["pool"],
       registers: r,
     }),
     runTaskFailuresTotal: new Counter({

@@ -20,6 +20,10 @@ export const M = {
   configValid: "warmpool_config_valid",
   configRejectionsTotal: "warmpool_config_rejections_total",
   asgInstances: "warmpool_asg_instances",
+  // What the capacity pass aims for (pkg/asg CapacityMetrics): InService instances, and those
+  // plus the warm pool (the prepared capacity written as MaxGroupPreparedCapacity's ceiling).
+  asgDesiredCapacity: "warmpool_asg_desired_capacity",
+  asgPreparedCapacity: "warmpool_asg_desired_prepared_capacity",
   runTaskFailuresTotal: "warmpool_runtask_failures_total",
   oldestIdleSeconds: "warmpool_oldest_idle_task_age_seconds",
   refillDuration: "warmpool_refill_duration_seconds",
@@ -57,7 +61,22 @@ export const BOUNDED_LABELS: Readonly<Record<string, Readonly<Record<string, rea
 };
 
 /**
- * Runtime metrics of prom-client's default collector carry this prefix. They describe the Node
- * process rather than the pool, so dashboards chart a few and the dead-metric rule skips them.
+ * prom-client's default collector writes the Node process's runtime metrics under this prefix,
+ * which then reads `warmpool_process_cpu_seconds_total`, `warmpool_nodejs_eventloop_lag_seconds`
+ * (prom-client adds its own `process_` / `nodejs_`).
  */
-export const PROCESS_METRIC_PREFIX = "warmpool_process_";
+export const DEFAULT_METRICS_PREFIX = "warmpool_";
+
+/**
+ * Runtime metrics describe the Node process rather than the pool, so dashboards chart a few and
+ * the dead-metric rule skips them. Every one starts with one of these.
+ */
+export const RUNTIME_METRIC_PREFIXES = [
+  `${DEFAULT_METRICS_PREFIX}process_`,
+  `${DEFAULT_METRICS_PREFIX}nodejs_`,
+] as const;
+
+/** A runtime metric of the default collector (not one of `M`). */
+export function isRuntimeMetric(name: string): boolean {
+  return RUNTIME_METRIC_PREFIXES.some((p) => name.startsWith(p));
+}

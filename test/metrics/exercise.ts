@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Summary } from "prom-client";
-import { BOUNDED_LABELS, PROCESS_METRIC_PREFIX, type Metrics } from "../../pkg/metrics/index.js";
+import { BOUNDED_LABELS, isRuntimeMetric, type Metrics } from "../../pkg/metrics/index.js";
 
 /** A plausible value for each free (unbounded) label of the factory's metrics. */
 const SAMPLE_LABEL_VALUES: Record<string, string> = {
@@ -17,7 +17,7 @@ const SAMPLE_LABEL_VALUES: Record<string, string> = {
 export function exerciseEveryMetric(metrics: Metrics, pool: string): string[] {
   const touched: string[] = [];
   for (const { name } of metrics.registry.getMetricsAsArray()) {
-    if (name.startsWith(PROCESS_METRIC_PREFIX)) continue;
+    if (isRuntimeMetric(name)) continue;
     const metric = metrics.registry.getSingleMetric(name);
     const labelNames = (metric as unknown as { labelNames: string[] }).labelNames;
     let labelSets: Record<string, string>[] = [{}];

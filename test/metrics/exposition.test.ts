@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createMetrics, M, PROCESS_METRIC_PREFIX } from "../../pkg/metrics/index.js";
+import { createMetrics, isRuntimeMetric, M } from "../../pkg/metrics/index.js";
 import { POLICY_METRICS } from "../../pkg/policy/index.js";
 import { exerciseEveryMetric } from "./exercise.js";
 import { runTool } from "./promtool.js";
@@ -32,7 +32,16 @@ describe("metric factory exposition", () => {
       expect(declared, `${name} declared`).toContain(name);
       expect(sampled, `${name} has samples`).toContain(name);
     }
-    expect([...declared].filter((n) => n.startsWith(PROCESS_METRIC_PREFIX)).length).toBeGreaterThan(10);
+    expect([...declared].filter((n) => isRuntimeMetric(n)).length).toBeGreaterThan(10);
+    // Runtime metrics read warmpool_ + prom-client's own process_/nodejs_, the prefix never doubled.
+    expect(declared).toContain("warmpool_process_cpu_seconds_total");
+    expect(declared).toContain("warmpool_process_resident_memory_bytes");
+    expect(declared).toContain("warmpool_nodejs_eventloop_lag_seconds");
+    expect(declared).toContain("warmpool_nodejs_eventloop_lag_p99_seconds");
+    expect([...declared].filter((n) => /^warmpool_process_(process|nodejs)_/.test(n))).toEqual([]);
+    // Every warmpool_ family is a contract name or a runtime metric, nothing in between.
+    const contract = new Set<string>(Object.values(M));
+    expect([...declared].filter((n) => !contract.has(n) && !isRuntimeMetric(n))).toEqual([]);
 
     const lint = await runTool("promtool", ["check", "metrics"], exposition);
     expect(lint.stdout + lint.stderr).toBe("");
@@ -65,6 +74,6 @@ describe("metric factory exposition", () => {
     a.claimsTotal.inc({ pool: "x", outcome: "hit" });
     expect(await b.registry.getSingleMetricAsString(M.claimsTotal)).not.toMatch(/pool="x"/);
     expect(await a.registry.getSingleMetricAsString(M.claimsTotal)).toMatch(/pool="x",outcome="hit"} 1/);
-    expect(b.registry.getMetricsAsArray().some((m) => m.name.startsWith(PROCESS_METRIC_PREFIX))).toBe(false);
+    expect(b.registry.getMetricsAsArray().some((m) => isRuntimeMetric(m.name))).toBe(false);
   });
 });

@@ -51,6 +51,11 @@ export function runScenario(m: Metrics, tickMs = 200): Scenario {
   m.asgInstances.set({ ...h, state: "Warmed:Hibernated" }, 2);
   m.asgInstances.set({ ...b, state: "InService" }, 2);
   m.asgInstances.set({ ...b, state: "Warmed:Hibernated" }, 0);
+  // Healthy: 4 InService as desired, 2 more prepared in the warm pool. Broken: wants 4, has 2.
+  m.asgDesiredCapacity.set(h, 4);
+  m.asgPreparedCapacity.set(h, 6);
+  m.asgDesiredCapacity.set(b, 4);
+  m.asgPreparedCapacity.set(b, 4);
   m.awsQueueDepth.set({ ...h, api: "RunTask" }, 0);
   m.awsQueueDepth.set({ ...b, api: "RunTask" }, 25);
   // Counters that exist on the healthy pool but never move there. It never queues a claim nor

@@ -11,7 +11,7 @@
  *   - dashboard panels that do not filter pool metrics by the `pool` variable.
  */
 import type { Registry } from "prom-client";
-import { BOUNDED_LABELS, PROCESS_METRIC_PREFIX } from "../../../pkg/metrics/index.js";
+import { BOUNDED_LABELS, isRuntimeMetric } from "../../../pkg/metrics/index.js";
 import { loadDashboards, type ExprUse } from "./dashboards.js";
 import { exportedMetrics, seriesCatalog } from "./exported.js";
 import { selectorsOf, type Selector } from "./promql.js";
@@ -137,7 +137,7 @@ export function checkConsistency(input: CheckInput): CheckReport {
   }
 
   for (const m of metrics) {
-    if (m.name.startsWith(PROCESS_METRIC_PREFIX) || usedMetrics.has(m.name)) continue;
+    if (isRuntimeMetric(m.name) || usedMetrics.has(m.name)) continue;
     problems.push(`dead metric: ${m.name} is exported but no dashboard panel or rule reads it`);
   }
   for (const name of records.keys()) {
