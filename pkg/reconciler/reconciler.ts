@@ -9,6 +9,7 @@ import { DEFAULT_TIMINGS, type Observed, type Plan, type PlanFn, type PlanTiming
 import { act, oldestIdleSeconds, type ActOutcome } from "./act.js";
 import type { DesiredReading, DesiredSource, PoolState } from "./ports.js";
 import { emptyStatus, type PassResult, type StatusSnapshot } from "./status.js";
+import { PassClock, type PassTriggerKind } from "./pass-clock.js";
 import { PassTrigger } from "./triggers.js";
 
 export interface ReconcilerOptions {
@@ -48,6 +49,7 @@ export class Reconciler {
   readonly trigger: PassTrigger;
   private readonly timings: PlanTimings;
   private readonly resyncMs: number;
+  private readonly clock: PassClock;
   private readonly stopCtl = new AbortController();
   private loop: Promise<void> | undefined;
   private passSeq = 0;
@@ -67,6 +69,7 @@ export class Reconciler {
     this.keys = new PoolKeys(o.pool);
     this.timings = { ...DEFAULT_TIMINGS, ...o.timings };
     this.resyncMs = o.resyncMs ?? 10_000;
+    this.clock = new PassClock(this.resyncMs);
     this.blocking = o.redis.duplicate();
     this.subscriber = o.watchConfigKey === false ? undefined : o.redis.duplicate();
     this.trigger = new PassTrigger({
@@ -119,14 +122,17 @@ export class Reconciler {
   }
 
   private async run(): Promise<void> {
-    let trigger: "event" | "resync" | "start" = "start";
+    let trigger: PassTriggerKind = "start";
     while (!this.stopCtl.signal.aborted) {
       if (this.lease.held) {
         await this.pass(trigger);
       } else {
         await this.readDesiredAsStandby();
       }
-      const wake = await this.trigger.wait(this.lease.held ? this.resyncMs : Math.min(this.resyncMs, 1_000));
+      // The holder waits for what is left of its resync deadline (events never postpone it).
+      const wake = await this.trigger.wait(
+        this.lease.held ? this.clock.waitMs() : Math.min(this.resyncMs, 1_000),
+      );
       if (wake === "stop") break;
       trigger = wake;
     }
@@ -146,8 +152,9 @@ export class Reconciler {
   }
 
   /** One reconcile pass. Never throws: the outcome is in metrics, logs and status. */
-  async pass(trigger: "event" | "resync" | "start"): Promise<PassResult> {
+  async pass(woken: PassTriggerKind): Promise<PassResult> {
     const id = ++this.passSeq;
+    const { trigger, resyncDue } = this.clock.begin(woken);
     const log = this.o.log.child({ pass: id });
     const started = performance.now();
     const startedAtMs = Date.now();
@@ -192,6 +199,7 @@ export class Reconciler {
         recentRunFailures: [...this.runFailures].map(([r, v]) => ({ reason: r, ...v })),
         ...(this.lastRunAtMs !== undefined ? { lastRunAtMs: this.lastRunAtMs } : {}),
         eventTriggered: trigger === "event",
+        resyncDue,
         desiredChanged: reading.changed === true,
       };
       const t0 = performance.now();

@@ -1,7 +1,6 @@
 import type { Redis } from "ioredis";
 import type { PoolKeys } from "../keys/index.js";
 import type { Logger } from "../log/index.js";
-import { jitter } from "../util/index.js";
 
 export type Wake = "event" | "resync" | "stop";
 
@@ -16,6 +15,8 @@ export interface TriggerOptions {
   keys: PoolKeys;
   log: Logger;
   blockMs?: number;
+  /** Sees every stream entry read (type and the entry id's time), e.g. claims for the adaptive policy. */
+  onEntries?: (entries: { type: string; atMs: number }[]) => void;
 }
 
 /**
@@ -55,8 +56,12 @@ export class PassTrigger {
     this.waiter?.();
   }
 
-  /** Resolves on the first of: a pending event, the jittered resync, stop. */
-  wait(resyncMs: number): Promise<Wake> {
+  /**
+   * Resolves on the first of: a pending event, `timeoutMs` passing ("resync"), stop. The caller
+   * passes the time left to its resync *deadline*, not a fresh interval: a fresh timer per wait
+   * would let a steady stream of events postpone the resync forever.
+   */
+  wait(timeoutMs: number): Promise<Wake> {
     if (this.stopped) return Promise.resolve("stop");
     if (this.pending) {
       this.pending = false;
@@ -68,7 +73,7 @@ export class PassTrigger {
           this.waiter = undefined;
           resolve("resync");
         },
-        jitter(resyncMs, 0.1),
+        Math.max(0, timeoutMs),
       );
       this.waiter = () => {
         clearTimeout(timer);
@@ -104,6 +109,9 @@ export class PassTrigger {
         const entries = res?.[0]?.[1] ?? [];
         if (entries.length === 0) continue;
         this.lastId = entries[entries.length - 1]![0];
+        this.opts.onEntries?.(
+          entries.map(([id, f]) => ({ type: fieldOf(f, "type") ?? "", atMs: Number(id.split("-")[0]) })),
+        );
         const relevant = entries.filter(([, f]) => !OWN_EVENTS.has(fieldOf(f, "type") ?? ""));
         if (relevant.length > 0) {
           this.eventsSeen += relevant.length;

@@ -1,0 +1,49 @@
+import { ECSClient, StopTaskCommand } from "@aws-sdk/client-ecs";
+import { afterEach, describe, expect, it } from "vitest";
+import { waitFor } from "../harness/index.js";
+import { setDesired, startWorld, type World } from "./env.js";
+
+/**
+ * The refill-starvation regression: under a steady stream of events (faster than the resync
+ * interval) every pass used to be event-triggered, and with idle between replenishThreshold and
+ * minWarm the planner left the refill to a resync that never came.
+ */
+describe("refill under a steady stream of events (real Redis, emulator over HTTP)", () => {
+  let w: World | undefined;
+  let feeder: NodeJS.Timeout | undefined;
+  afterEach(async () => {
+    clearInterval(feeder);
+    await w?.close();
+    w = undefined;
+  });
+
+  it("an event every 100 ms with a 1 s resync: idle 3 (threshold 2, minWarm 6) still refills to 6", async () => {
+    w = await startWorld();
+    const world = w;
+    await setDesired(world, { minWarm: 6, maxWarm: 20, replenishThreshold: 2 });
+    const rec = await world.startReconciler({ "resync-interval": "1s" });
+    await waitFor("6 warm", async () => (await world.states()).warm === 6, 30_000);
+    expect(world.launches()).toHaveLength(6);
+
+    // A steady stream of events: each wakes a pass well before the 1 s resync would.
+    feeder = setInterval(() => {
+      void world.redis
+        .xadd(world.keys.events, "*", "type", "release", "taskId", "none")
+        .catch(() => undefined);
+    }, 100);
+    const ecs = new ECSClient({ endpoint: world.emu.endpoint, region: "us-east-1" });
+    for (const t of world.live().slice(0, 3)) {
+      await ecs.send(new StopTaskCommand({ cluster: "default", task: t.taskArn, reason: "out of band" }));
+    }
+    ecs.destroy();
+    const passesBefore = rec.reconciler.passes;
+
+    // Ground truth: three replacements launched by the emulator, and six warm records again.
+    await waitFor("3 replacements launched", () => world.launches().length === 9, 30_000);
+    await waitFor("6 warm again", async () => (await world.states()).warm === 6, 30_000);
+    expect(world.live()).toHaveLength(6);
+    // The stream really drove the loop: many more passes than 1 s resyncs alone would give.
+    expect(rec.reconciler.passes - passesBefore).toBeGreaterThan(5);
+    expect(rec.reconciler.trigger.eventsSeen).toBeGreaterThan(5);
+  });
+});
