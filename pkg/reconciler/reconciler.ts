@@ -6,6 +6,7 @@ import { LeaderLease, LeaseLostError } from "../leader/index.js";
 import type { Logger } from "../log/index.js";
 import type { Metrics } from "../metrics/index.js";
 import { DEFAULT_TIMINGS, type Observed, type Plan, type PlanFn, type PlanTimings } from "../plan/index.js";
+import { DrainSource } from "./drain-source.js";
 import { act, oldestIdleSeconds, type ActOutcome } from "./act.js";
 import type { DesiredReading, DesiredSource, PoolState } from "./ports.js";
 import { emptyStatus, type PassResult, type StatusSnapshot } from "./status.js";
@@ -50,6 +51,7 @@ export class Reconciler {
   private readonly timings: PlanTimings;
   private readonly resyncMs: number;
   private readonly clock: PassClock;
+  private readonly drains: DrainSource;
   private readonly stopCtl = new AbortController();
   private loop: Promise<void> | undefined;
   private passSeq = 0;
@@ -70,6 +72,7 @@ export class Reconciler {
     this.timings = { ...DEFAULT_TIMINGS, ...o.timings };
     this.resyncMs = o.resyncMs ?? 10_000;
     this.clock = new PassClock(this.resyncMs);
+    this.drains = new DrainSource(o.redis, this.keys, o.log);
     this.blocking = o.redis.duplicate();
     this.subscriber = o.watchConfigKey === false ? undefined : o.redis.duplicate();
     this.trigger = new PassTrigger({
@@ -177,6 +180,8 @@ export class Reconciler {
 
       // Redis first: the records' ARNs are described too, which sees through ListTasks lag.
       const redisSide = await this.o.store.observe();
+      const drain = await this.drains.read();
+      this.status.drain = drain ?? null;
       let ecs: EcsObservation | undefined;
       try {
         ecs = await observeEcs(this.o.ecs, {
@@ -200,6 +205,7 @@ export class Reconciler {
         ...(this.lastRunAtMs !== undefined ? { lastRunAtMs: this.lastRunAtMs } : {}),
         eventTriggered: trigger === "event",
         resyncDue,
+        ...(drain ? { drain } : {}),
         desiredChanged: reading.changed === true,
       };
       const t0 = performance.now();

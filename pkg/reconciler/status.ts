@@ -29,6 +29,8 @@ export interface StatusSnapshot {
   /** The last few errors, newest first, each with when. */
   lastErrors: { atMs: number; message: string }[];
   runFailures: { reason: string; count: number; lastAtMs: number }[];
+  /** On-call's drain request in force (the `drain` key), null when none or malformed. */
+  drain?: { revision?: string; beforeMs: number } | null;
   /** The last Auto Scaling pass, when the desired state has an `asg` block. */
   capacity?: { groupName: string; reason: string; done: string[]; errors: string[] };
 }
