@@ -6,7 +6,9 @@ import { LeaderLease, LeaseLostError } from "../leader/index.js";
 import type { Logger } from "../log/index.js";
 import type { Metrics } from "../metrics/index.js";
 import { DEFAULT_TIMINGS, type Observed, type Plan, type PlanFn, type PlanTimings } from "../plan/index.js";
+import { AdaptiveSizer } from "./adaptive-sizer.js";
 import { DrainSource } from "./drain-source.js";
+import { PoolTiming } from "./pool-timing.js";
 import { act, oldestIdleSeconds, type ActOutcome } from "./act.js";
 import type { DesiredReading, DesiredSource, PoolState } from "./ports.js";
 import { emptyStatus, type PassResult, type StatusSnapshot } from "./status.js";
@@ -52,6 +54,9 @@ export class Reconciler {
   private readonly resyncMs: number;
   private readonly clock: PassClock;
   private readonly drains: DrainSource;
+  private readonly sizer: AdaptiveSizer;
+  private readonly timing = new PoolTiming();
+  private lastAdaptedMinWarm: number | undefined;
   private readonly stopCtl = new AbortController();
   private loop: Promise<void> | undefined;
   private passSeq = 0;
@@ -73,6 +78,8 @@ export class Reconciler {
     this.resyncMs = o.resyncMs ?? 10_000;
     this.clock = new PassClock(this.resyncMs);
     this.drains = new DrainSource(o.redis, this.keys, o.log);
+    // The adaptive policy's refill delay: a replacement waits on average half a resync for its pass.
+    this.sizer = new AdaptiveSizer(o.pool, this.resyncMs / 2, o.metrics);
     this.blocking = o.redis.duplicate();
     this.subscriber = o.watchConfigKey === false ? undefined : o.redis.duplicate();
     this.trigger = new PassTrigger({
@@ -80,6 +87,7 @@ export class Reconciler {
       ...(this.subscriber ? { subscriber: this.subscriber } : {}),
       keys: this.keys,
       log: o.log,
+      onEntries: (entries) => this.sizer.onEvents(entries),
     });
     this.lease = new LeaderLease({
       redis: o.redis,
@@ -175,8 +183,7 @@ export class Reconciler {
     try {
       assertMayAct();
       const reading = await this.readDesired();
-      const desired = reading.desired;
-      const revision = await this.resolveRevision(desired.taskDefinition ?? this.o.taskDefinition);
+      const revision = await this.resolveRevision(reading.desired.taskDefinition ?? this.o.taskDefinition);
 
       // Redis first: the records' ARNs are described too, which sees through ListTasks lag.
       const redisSide = await this.o.store.observe();
@@ -195,6 +202,19 @@ export class Reconciler {
         log.warn({ err: errMsg(err) }, "observing ECS failed: nothing destructive this pass");
       }
       const now = Date.now();
+      for (const ms of this.timing.newStarts(redisSide.records)) {
+        this.sizer.recordStart(ms);
+        this.o.metrics?.taskStartDuration.observe({ pool: this.o.pool }, ms / 1000);
+      }
+      const desired = this.sizer.apply(reading.desired, now);
+      // A new adaptive target is applied at once, like an operator's change of minWarm.
+      const adapted = this.sizer.last ? desired.minWarm : undefined;
+      const adaptedChanged = adapted !== undefined && adapted !== this.lastAdaptedMinWarm;
+      if (adaptedChanged) log.info({ target: adapted }, this.sizer.last?.explanation ?? "adaptive target");
+      this.lastAdaptedMinWarm = adapted;
+      this.status.adaptive = this.sizer.last
+        ? { target: this.sizer.last.target, explanation: this.sizer.last.explanation }
+        : null;
       const observed: Observed = {
         complete: ecs !== undefined,
         ecs: ecs?.tasks ?? [],
@@ -206,7 +226,7 @@ export class Reconciler {
         eventTriggered: trigger === "event",
         resyncDue,
         ...(drain ? { drain } : {}),
-        desiredChanged: reading.changed === true,
+        desiredChanged: reading.changed === true || adaptedChanged,
       };
       const t0 = performance.now();
       planned = this.o.plan(desired, observed, now, this.timings);
@@ -255,6 +275,11 @@ export class Reconciler {
         log.debug({ trigger, target: planned.target, counts: planned.counts }, planned.reason);
       }
       this.publishMetrics(planned, observed, now);
+      if (observed.complete && !planned.held) {
+        const refillMs = this.timing.refill(planned.counts.warm, planned.target, now);
+        if (refillMs !== undefined)
+          this.o.metrics?.refillDuration.observe({ pool: this.o.pool }, refillMs / 1000);
+      }
       if (this.o.capacity && desired.asg) {
         const cap = await this.o.capacity.reconcile({
           desired,

@@ -31,6 +31,8 @@ export interface StatusSnapshot {
   runFailures: { reason: string; count: number; lastAtMs: number }[];
   /** On-call's drain request in force (the `drain` key), null when none or malformed. */
   drain?: { revision?: string; beforeMs: number } | null;
+  /** `policy: "adaptive"`: this pass's warm target and why; null under `static`. */
+  adaptive?: { target: number; explanation: string } | null;
   /** The last Auto Scaling pass, when the desired state has an `asg` block. */
   capacity?: { groupName: string; reason: string; done: string[]; errors: string[] };
 }
