@@ -14,7 +14,7 @@ import { Sampler, checkInvariants } from "./invariants.js";
 import { figures, pick, sleep } from "./mode.js";
 
 const DESIRED = { minWarm: 4, maxWarm: 6, replenishThreshold: 2, maxSurge: 2, maxTasks: 40 };
-const PHASE_MS = pick(2_000, 10_000);
+const PHASE_MS = pick(1_500, 10_000);
 const RECOVERY_BOUND_MS = 20_000;
 
 async function addFault(w: ChaosWorld, f: Fault): Promise<string> {
@@ -85,12 +85,12 @@ describe("chaos: ECS faults", { timeout: 240_000 }, () => {
       );
     ecs.destroy();
     await waitFor("back at target under list lag", () => atTarget(w), RECOVERY_BOUND_MS, 100);
-    await sleep(4_000); // longer than the lag: a late duplicate launch would show by now
+    await sleep(3_300); // longer than the lag: a late duplicate launch would show by now
     const lagReplacements = w.launches().length - launchedBefore;
     const firedBeforeClear = await faultsFired(w);
     await fetch(`${w.emu.endpoint}/_emulator/faults`, { method: "DELETE" });
 
-    // Phase 3: a single transient timeout. Short: one ListTasks answer held 4 s. Full: one that
+    // Phase 3: a single transient timeout. Short: one ListTasks answer held 3 s. Full: one that
     // never answers, so the driver's 15 s request timeout fails that pass. Nothing is stopped.
     await sleep(500);
     const stopsBefore = calls(w, "StopTask");
@@ -98,11 +98,11 @@ describe("chaos: ECS faults", { timeout: 240_000 }, () => {
     await addFault(
       w,
       pick<Fault>(
-        { kind: "slow", op: "ListTasks", delayMs: 4_000, count: 1 },
+        { kind: "slow", op: "ListTasks", delayMs: 3_000, count: 1 },
         { kind: "slow", op: "ListTasks", hang: true, count: 1 },
       ),
     );
-    await sleep(pick(5_000, 18_000));
+    await sleep(pick(4_000, 18_000));
     const stopsDuringTimeout = calls(w, "StopTask") - stopsBefore;
     const runsDuringTimeout = calls(w, "RunTask") - runsBefore;
     const stillAtTarget = await atTarget(w);

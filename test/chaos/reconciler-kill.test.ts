@@ -11,7 +11,7 @@ import { Sampler, checkInvariants } from "./invariants.js";
 import { figures, pick, sleep } from "./mode.js";
 
 const DESIRED = { minWarm: 4, maxWarm: 6, replenishThreshold: 2, maxSurge: 2, maxTasks: 40 };
-const RUN_MS = pick(12_000, 60_000);
+const RUN_MS = pick(9_000, 60_000);
 const KILL_EVERY_MS = pick(3_000, 4_000);
 const RECOVERY_BOUND_MS = 20_000;
 
