@@ -186,6 +186,7 @@ export class Reconciler {
       const revision = await this.resolveRevision(reading.desired.taskDefinition ?? this.o.taskDefinition);
 
       // Redis first: the records' ARNs are described too, which sees through ListTasks lag.
+      this.status.revision = revision;
       const redisSide = await this.o.store.observe();
       const drain = await this.drains.read();
       this.status.drain = drain ?? null;
@@ -289,6 +290,7 @@ export class Reconciler {
           assertMayAct,
         });
         if (cap) {
+          this.status.asg = cap;
           this.status.capacity = {
             groupName: cap.groupName,
             reason: cap.plan.reason,

@@ -1,3 +1,4 @@
+import type { CapacityPassResult } from "../asg/index.js";
 import type { DesiredState } from "../config/index.js";
 import type { PlanCounts } from "../plan/index.js";
 import type { DesiredStatus } from "./ports.js";
@@ -33,6 +34,13 @@ export interface StatusSnapshot {
   drain?: { revision?: string; beforeMs: number } | null;
   /** `policy: "adaptive"`: this pass's warm target and why; null under `static`. */
   adaptive?: { target: number; explanation: string } | null;
+  /** The resolved task definition ARN new tasks run (what `ctl status` marks as the target revision). */
+  revision?: string;
+  /**
+   * The CapacityReconciler's last result, as is (`ctl status` renders groupName, plan.instances,
+   * plan.reason and errors); absent until a capacity pass ran.
+   */
+  asg?: CapacityPassResult;
   /** The last Auto Scaling pass, when the desired state has an `asg` block. */
   capacity?: { groupName: string; reason: string; done: string[]; errors: string[] };
 }

@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
+import { createContext, gatherStatus, renderStatus } from "../../pkg/ctl/index.js";
 import type { StatusSnapshot } from "../../pkg/reconciler/index.js";
 import { waitFor } from "../harness/index.js";
 import { setDesired, startWorld, type World } from "./env.js";
@@ -44,6 +45,23 @@ describe("reconciler runs the Auto Scaling pass after the task pass", () => {
     );
     expect(status.capacity?.groupName).toBe("pool-group");
     expect(status.capacity?.errors).toEqual([]);
+    // The CapacityReconciler's result as is, and the revision new tasks run, for `ctl status`.
+    expect(status.asg?.groupName).toBe("pool-group");
+    expect(status.asg?.plan.reason).toEqual(expect.any(String));
+    expect(Object.values(status.asg?.plan.instances ?? {}).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    expect(status.revision).toBe(world.taskDefinitionArn);
+    const io = {
+      out: () => undefined,
+      err: () => undefined,
+      isTTY: false,
+      color: false,
+      columns: 200,
+      env: {},
+    };
+    const report = await gatherStatus(createContext({ redis: world.redis, pool: world.pool, io }));
+    const text = renderStatus(report, io);
+    expect(text).toMatch(/asg\s+pool-group\s+instances \[/);
+    expect(report.revisions.find((r) => r.target)?.revision).toBe(world.taskDefinitionArn);
     const calls = world.emu.control.calls();
     expect(calls.DescribeAutoScalingGroups?.ok ?? 0).toBeGreaterThan(0);
   });
