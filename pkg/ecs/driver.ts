@@ -7,6 +7,7 @@ import {
   StopTaskCommand,
   type CapacityProviderStrategyItem,
   type LaunchType,
+  type PlacementStrategy,
   type RunTaskCommandInput,
 } from "@aws-sdk/client-ecs";
 import PQueue from "p-queue";
@@ -59,6 +60,11 @@ export interface EcsDriverOptions {
   endpoint?: string;
   network?: NetworkConfig;
   placement?: Placement;
+  /**
+   * RunTask `placementStrategy` (EC2 capacity: e.g. binpack on memory, so instances empty out for
+   * scale-in). Never sent with `launchType: FARGATE`, which refuses it.
+   */
+  placementStrategy?: PlacementStrategy[];
   limits?: Partial<Record<ApiFamily, BucketLimit>>;
   /** Calls in flight at once per family. */
   concurrency?: number;
@@ -223,9 +229,13 @@ export class EcsDriver implements TaskReader, TaskWriter {
 
   private placement(): Partial<RunTaskCommandInput> {
     const p = this.opts.placement ?? {};
-    if ("launchType" in p) return { launchType: p.launchType };
-    if ("capacityProviderStrategy" in p) return { capacityProviderStrategy: p.capacityProviderStrategy };
-    return {};
+    const strategy = this.opts.placementStrategy ?? [];
+    const fargate = "launchType" in p && p.launchType === "FARGATE";
+    const withStrategy = strategy.length > 0 && !fargate ? { placementStrategy: strategy } : {};
+    if ("launchType" in p) return { launchType: p.launchType, ...withStrategy };
+    if ("capacityProviderStrategy" in p)
+      return { capacityProviderStrategy: p.capacityProviderStrategy, ...withStrategy };
+    return withStrategy;
   }
 
   private network(): Partial<RunTaskCommandInput> {

@@ -9,10 +9,18 @@ export function taskIdOf(taskArn: string): string {
 
 const ms = (d: Date | undefined): number | undefined => (d ? d.getTime() : undefined);
 
+/** An observed task with the container instance hosting it (EC2 capacity; absent on Fargate). */
+export type HostedEcsTask = EcsTask & { containerInstanceArn?: string };
+
+/** The container instance a task runs on, when DescribeTasks said. */
+export function containerInstanceOf(t: EcsTask): string | undefined {
+  return (t as HostedEcsTask).containerInstanceArn;
+}
+
 /** Translates the SDK's Task into the planner's EcsTask; nothing else of the SDK leaks further. */
 export function toEcsTask(t: Task): EcsTask | undefined {
   if (!t.taskArn) return undefined;
-  const task: EcsTask = {
+  const task: HostedEcsTask = {
     taskId: taskIdOf(t.taskArn),
     taskArn: t.taskArn,
     lastStatus: (t.lastStatus ?? "PROVISIONING") as EcsStatus,
@@ -26,5 +34,6 @@ export function toEcsTask(t: Task): EcsTask | undefined {
   if (stopped !== undefined) task.stoppedAtMs = stopped;
   if (t.stopCode) task.stopCode = t.stopCode;
   if (t.stoppedReason) task.stoppedReason = t.stoppedReason;
+  if (t.containerInstanceArn) task.containerInstanceArn = t.containerInstanceArn;
   return task;
 }

@@ -1,3 +1,4 @@
+import { capacityReasonOfError } from "../capacity/index.js";
 import type { EcsDriver } from "../ecs/index.js";
 import { launchTasks } from "../ecs/index.js";
 import type { Logger } from "../log/index.js";
@@ -82,7 +83,15 @@ export async function act(ctx: ActContext, actions: Action[]): Promise<ActOutcom
       out.launched.push(...r.tasks);
       out.runFailures.push(...r.failures);
       count("run", a.reason, r.tasks.length);
-      for (const e of r.errors) fail(`launching ${a.count} task(s)`, e);
+      for (const e of r.errors) {
+        fail(`launching ${a.count} task(s)`, e);
+        // A thrown "No Container Instances" is a capacity failure like RunTask's RESOURCE:* answers.
+        const reason = capacityReasonOfError(e);
+        if (reason) {
+          out.runFailures.push({ reason });
+          ctx.metrics?.runTaskFailuresTotal.inc({ pool: ctx.pool, reason });
+        }
+      }
       if (r.failures.length > 0) {
         ctx.log.warn(
           { failures: r.failures.slice(0, 5) },

@@ -16,6 +16,7 @@ export const FLAGS = {
   assignPublicIp: "assign-public-ip",
   launchType: "launch-type",
   capacityProvider: "capacity-provider",
+  placementStrategy: "placement-strategy",
   resyncInterval: "resync-interval",
   leaseTtl: "lease-ttl",
   registerTimeout: "register-timeout",
@@ -41,6 +42,12 @@ export interface ReconcilerConfig {
   launchType?: (typeof LAUNCH_TYPES)[number];
   /** `name` or `name:weight[:base]`, comma separated. */
   capacityProviders: { capacityProvider: string; weight?: number; base?: number }[];
+  /**
+   * RunTask placementStrategy for EC2 capacity (`--placement-strategy type[:field],…` or `none`).
+   * Default binpack on memory with `--launch-type EC2` or a capacity provider (not FARGATE*), so
+   * tasks pack onto few instances and the rest can scale in; none for FARGATE and EXTERNAL.
+   */
+  placementStrategy: { type: "binpack" | "spread" | "random"; field?: string }[];
   resyncMs: number;
   leaseTtlMs: number;
   registerTimeoutMs?: number;
@@ -124,6 +131,12 @@ export function buildConfig(raw: RawFlags): ReconcilerConfig {
   if (launchType && capacityProviders.length > 0) {
     problems.push("--launch-type and --capacity-provider exclude each other (ECS refuses both)");
   }
+  const placementStrategy = parsePlacementStrategy(
+    str(FLAGS.placementStrategy),
+    launchType,
+    capacityProviders.map((c) => c.capacityProvider),
+    problems,
+  );
   const port = Number(raw[FLAGS.metricsPort] ?? 9464);
   if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`--metrics-port: must be 0–65535`);
   const logLevel = (str(FLAGS.logLevel) ?? "info") as ReconcilerConfig["logLevel"];
@@ -145,6 +158,7 @@ export function buildConfig(raw: RawFlags): ReconcilerConfig {
     securityGroups: splitList(raw[FLAGS.securityGroups] as string | undefined),
     assignPublicIp: raw[FLAGS.assignPublicIp] === true || raw[FLAGS.assignPublicIp] === "true",
     capacityProviders,
+    placementStrategy,
     resyncMs: dur(FLAGS.resyncInterval, 10_000, 50, 3_600_000),
     leaseTtlMs: dur(FLAGS.leaseTtl, 10_000, 300, 300_000),
     metricsPort: port,
@@ -161,4 +175,45 @@ export function buildConfig(raw: RawFlags): ReconcilerConfig {
   if (problems.length > 0)
     throw new Error(`invalid reconciler configuration:\n  - ${problems.join("\n  - ")}`);
   return cfg;
+}
+
+const STRATEGY_TYPES = ["binpack", "spread", "random"] as const;
+
+/** `--placement-strategy`: `none`, or `type[:field]` items; defaulted from the launch type. */
+function parsePlacementStrategy(
+  raw: string | undefined,
+  launchType: string | undefined,
+  providers: string[],
+  problems: string[],
+): ReconcilerConfig["placementStrategy"] {
+  const fargate = launchType === "FARGATE" || providers.some((p) => p.startsWith("FARGATE"));
+  const ec2 = launchType === "EC2" || (providers.length > 0 && !fargate);
+  if (raw === undefined) return ec2 ? [{ type: "binpack", field: "memory" }] : [];
+  if (raw.trim().toLowerCase() === "none") return [];
+  if (launchType === "FARGATE") {
+    problems.push(`--placement-strategy: FARGATE takes no placement strategy (use none), got "${raw}"`);
+    return [];
+  }
+  return splitList(raw).flatMap((item) => {
+    const colon = item.indexOf(":");
+    const type = colon < 0 ? item : item.slice(0, colon);
+    const field = colon < 0 ? undefined : item.slice(colon + 1);
+    if (!(STRATEGY_TYPES as readonly string[]).includes(type) || (type === "random" && field)) {
+      problems.push(
+        `--placement-strategy: "${item}" must be binpack:cpu|memory, spread:<field> or random, or none`,
+      );
+      return [];
+    }
+    if (type === "binpack" && field !== "cpu" && field !== "memory") {
+      problems.push(`--placement-strategy: "${item}": binpack needs the field cpu or memory`);
+      return [];
+    }
+    if (type === "spread" && !field) {
+      problems.push(
+        `--placement-strategy: "${item}": spread needs a field (e.g. attribute:ecs.availability-zone)`,
+      );
+      return [];
+    }
+    return [{ type: type as (typeof STRATEGY_TYPES)[number], ...(field ? { field } : {}) }];
+  });
 }

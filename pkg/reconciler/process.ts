@@ -62,6 +62,7 @@ export async function startReconcilerProcess(
     ...(cfg.endpointUrl ? { endpoint: cfg.endpointUrl } : {}),
     network: { subnets: cfg.subnets, securityGroups: cfg.securityGroups, assignPublicIp: cfg.assignPublicIp },
     placement,
+    placementStrategy: cfg.placementStrategy,
     limits: {
       ...(cfg.readRatePerSec ? { read: { ratePerSec: cfg.readRatePerSec, burst: 100 } } : {}),
       ...(cfg.writeRatePerSec ? { write: { ratePerSec: cfg.writeRatePerSec, burst: 100 } } : {}),

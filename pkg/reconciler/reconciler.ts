@@ -1,11 +1,18 @@
 import type { Redis } from "ioredis";
 import type { CapacityReconciler } from "../asg/index.js";
-import { observeEcs, type EcsDriver, type EcsObservation } from "../ecs/index.js";
+import { containerInstanceOf, observeEcs, type EcsDriver, type EcsObservation } from "../ecs/index.js";
 import { PoolKeys } from "../keys/index.js";
 import { LeaderLease, LeaseLostError } from "../leader/index.js";
 import type { Logger } from "../log/index.js";
 import type { Metrics } from "../metrics/index.js";
-import { DEFAULT_TIMINGS, type Observed, type Plan, type PlanFn, type PlanTimings } from "../plan/index.js";
+import {
+  DEFAULT_TIMINGS,
+  type EcsTask,
+  type Observed,
+  type Plan,
+  type PlanFn,
+  type PlanTimings,
+} from "../plan/index.js";
 import { AdaptiveSizer } from "./adaptive-sizer.js";
 import { DrainSource } from "./drain-source.js";
 import { PoolTiming } from "./pool-timing.js";
@@ -282,11 +289,14 @@ export class Reconciler {
           this.o.metrics?.refillDuration.observe({ pool: this.o.pool }, refillMs / 1000);
       }
       if (this.o.capacity && desired.asg) {
+        const byInstance = observed.complete ? tasksByInstance(observed.ecs) : undefined;
         const cap = await this.o.capacity.reconcile({
           desired,
           plan: planned,
           taskDefinition: revision,
-          failures: observed.recentRunFailures ?? [],
+          // The failures as they stand after this pass's RunTask, not the pre-pass observation.
+          failures: [...this.runFailures].map(([r, v]) => ({ reason: r, ...v })),
+          ...(byInstance ? { poolTasksByInstance: byInstance } : {}),
           assertMayAct,
         });
         if (cap) {
@@ -409,6 +419,22 @@ export class Reconciler {
       this.o.log.debug({ err: errMsg(err) }, "publishing status failed");
     }
   }
+}
+
+/**
+ * Live pool tasks by the container instance hosting them, for the capacity pass (only pool tasks
+ * then keep an instance from scale-in). Undefined when a live task's host is not known (Fargate,
+ * or not placed yet): an incomplete map could let an instance that hosts a pool task go.
+ */
+function tasksByInstance(tasks: readonly EcsTask[]): Record<string, number> | undefined {
+  const out: Record<string, number> = {};
+  for (const t of tasks) {
+    if (t.lastStatus === "STOPPED") continue;
+    const ci = containerInstanceOf(t);
+    if (!ci) return undefined;
+    out[ci] = (out[ci] ?? 0) + 1;
+  }
+  return out;
 }
 
 function countActions(p: Plan | undefined): Record<string, number> {

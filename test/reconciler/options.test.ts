@@ -70,3 +70,39 @@ describe("reconciler flags", () => {
     expect(() => parseDuration("-1s", "--lease-ttl")).toThrow(/--lease-ttl/);
   });
 });
+
+describe("--placement-strategy", () => {
+  it("defaults to binpack on memory for EC2 and EC2 capacity providers, none for FARGATE and no launch type", () => {
+    expect(buildConfig({ ...base, "launch-type": "EC2" }).placementStrategy).toEqual([
+      { type: "binpack", field: "memory" },
+    ]);
+    expect(buildConfig({ ...base, "capacity-provider": "ec2-cp" }).placementStrategy).toEqual([
+      { type: "binpack", field: "memory" },
+    ]);
+    expect(buildConfig({ ...base, "launch-type": "FARGATE" }).placementStrategy).toEqual([]);
+    expect(buildConfig({ ...base, "capacity-provider": "FARGATE_SPOT:1" }).placementStrategy).toEqual([]);
+    expect(buildConfig(base).placementStrategy).toEqual([]);
+  });
+
+  it("takes none or type[:field] items, and names the flag and the rule when wrong", () => {
+    expect(
+      buildConfig({ ...base, "launch-type": "EC2", "placement-strategy": "none" }).placementStrategy,
+    ).toEqual([]);
+    expect(
+      buildConfig({
+        ...base,
+        "launch-type": "EC2",
+        "placement-strategy": "spread:attribute:ecs.availability-zone,binpack:cpu",
+      }).placementStrategy,
+    ).toEqual([
+      { type: "spread", field: "attribute:ecs.availability-zone" },
+      { type: "binpack", field: "cpu" },
+    ]);
+    expect(() =>
+      buildConfig({ ...base, "launch-type": "EC2", "placement-strategy": "binpack:disk" }),
+    ).toThrow(/--placement-strategy: "binpack:disk": binpack needs the field cpu or memory/);
+    expect(() =>
+      buildConfig({ ...base, "launch-type": "FARGATE", "placement-strategy": "binpack:memory" }),
+    ).toThrow(/--placement-strategy: FARGATE takes no placement strategy/);
+  });
+});

@@ -1,5 +1,7 @@
 import { ECSClient, StopTaskCommand } from "@aws-sdk/client-ecs";
+import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
+import { createMetrics } from "../../pkg/metrics/index.js";
 import { waitFor } from "../harness/index.js";
 import { setDesired, startWorld, type World } from "./env.js";
 
@@ -21,7 +23,8 @@ describe("refill under a steady stream of events (real Redis, emulator over HTTP
     w = await startWorld();
     const world = w;
     await setDesired(world, { minWarm: 6, maxWarm: 20, replenishThreshold: 2 });
-    const rec = await world.startReconciler({ "resync-interval": "1s" });
+    const metrics = createMetrics(new Registry(), { defaults: false });
+    const rec = await world.startReconciler({ "resync-interval": "1s" }, metrics);
     await waitFor("6 warm", async () => (await world.states()).warm === 6, 30_000);
     expect(world.launches()).toHaveLength(6);
 
@@ -45,5 +48,17 @@ describe("refill under a steady stream of events (real Redis, emulator over HTTP
     // The stream really drove the loop: many more passes than 1 s resyncs alone would give.
     expect(rec.reconciler.passes - passesBefore).toBeGreaterThan(5);
     expect(rec.reconciler.trigger.eventsSeen).toBeGreaterThan(5);
+    // The refill is measured: from the first pass below target to the first pass back at it.
+    await waitFor("a refill observed", async () => {
+      const v = (await metrics.refillDuration.get()).values;
+      const count = v.find((x) => x.metricName === "warmpool_refill_duration_seconds_count")?.value ?? 0;
+      const sum = v.find((x) => x.metricName === "warmpool_refill_duration_seconds_sum")?.value ?? 0;
+      return count >= 1 && sum > 0;
+    });
+    const starts = (await metrics.taskStartDuration.get()).values.find(
+      (x) => x.metricName === "warmpool_task_start_duration_seconds_count",
+    );
+    // Each task observed once: the three replacements (the first six registered under this leader too).
+    expect(starts?.value).toBe(9);
   });
 });
