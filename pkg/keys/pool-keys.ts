@@ -62,6 +62,10 @@ export class PoolKeys {
   get drain(): string {
     return `${this.prefix}drain`;
   }
+  /** Redis TIME (ms) when this Redis's pool state began; written once (SET NX) by the reconciler. */
+  get born(): string {
+    return `${this.prefix}born`;
+  }
   get status(): string {
     return `${this.prefix}status`;
   }

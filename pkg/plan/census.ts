@@ -26,6 +26,8 @@ export interface Census {
   expected: Slot[];
   /** Live pool tasks with no record yet, within the grace (the record write may trail RunTask). */
   unrecorded: Slot[];
+  /** Live pool tasks with no record that predate the Redis state: held, never stopped. */
+  unaccounted: Slot[];
   /** Claimed / draining records whose task ECS has not stopped yet (live or on its way down). */
   claimed: Slot[];
   draining: Slot[];
@@ -68,6 +70,7 @@ export function takeCensus(observed: Observed, nowMs: number, timings: PlanTimin
     starting: [],
     expected: [],
     unrecorded: [],
+    unaccounted: [],
     claimed: [],
     draining: [],
     total: 0,
@@ -146,7 +149,11 @@ export function takeCensus(observed: Observed, nowMs: number, timings: PlanTimin
     if (recorded.has(e.taskId) || !isLive(e)) continue;
     c.total++;
     const slot: Slot = { taskId: e.taskId, taskArn: e.taskArn, ecs: e, revision: e.taskDefinitionArn };
-    if (nowMs - e.createdAtMs > timings.visibilityGraceMs) {
+    if (observed.stateBornAtMs !== undefined && e.createdAtMs < observed.stateBornAtMs) {
+      // Older than this Redis's pool state: its record went with a lost state, and it may be
+      // serving a user. Never an orphan stop; on-call sees it counted as unaccounted.
+      c.unaccounted.push(slot);
+    } else if (nowMs - e.createdAtMs > timings.visibilityGraceMs) {
       // Started by the pool (the observer lists startedBy=<pool> only), yet no record and no
       // registration after the grace: a launch whose record write was lost. Never made warm.
       c.actions.push({ kind: "stop", taskId: e.taskId, taskArn: e.taskArn, reason: "orphan" });

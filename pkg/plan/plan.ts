@@ -64,6 +64,7 @@ function countsOf(c: Census, waiting: number): PlanCounts {
     draining: c.draining.length,
     waiting,
     total: c.total,
+    ...(c.unaccounted.length > 0 ? { unaccounted: c.unaccounted.length } : {}),
   };
 }
 
@@ -87,5 +88,8 @@ function describeActions(actions: Action[], p: Plan, s: Sizing, nowMs: number): 
   }
   if (s.oldWarm > s.drainWarm) parts.push(`rollout: ${s.oldWarm - s.drainWarm} old-revision warm left`);
   if (s.drainWarm > 0) parts.push(`drain: ${s.drainWarm} warm left to replace`);
+  if (p.counts.unaccounted) {
+    parts.push(`${p.counts.unaccounted} live task(s) older than the Redis state held (records lost?)`);
+  }
   return parts.length > 0 ? parts.join(", ") : "steady";
 }

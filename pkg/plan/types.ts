@@ -84,6 +84,14 @@ export interface Observed {
    * are created after `beforeMs`, so the drain converges. Absent = no drain in force.
    */
   drain?: { revision?: string; beforeMs: number };
+  /**
+   * When the pool's Redis state began (Redis TIME of the first pass that found no birth marker).
+   * A live pool task ECS created before it cannot have a record in this Redis: its record was lost
+   * with the state (a Redis restart without persistence, a failover to an empty replica). It may
+   * be serving a user, so it is never stopped as an orphan; it is counted as `unaccounted` for
+   * on-call to see. Absent = every unrecorded task past the grace is an orphan (older contract).
+   */
+  stateBornAtMs?: number;
 }
 
 export type StopReason =
@@ -116,6 +124,8 @@ export interface PlanCounts {
   draining: number;
   waiting: number;
   total: number; // every live pool task, for maxTasks
+  /** Live pool tasks older than the Redis state, with no record: held, never stopped as orphans. */
+  unaccounted?: number;
 }
 
 export interface Plan {

@@ -301,6 +301,22 @@ const cases: Case[] = [
     expected: { tasks: ["stop o orphan"], run: [] },
   },
   {
+    description: "a pool task older than the Redis state (records lost) is held, never an orphan stop",
+    tasks: [
+      { id: "old", ageMs: 3_600_000 },
+      { id: "young", ageMs: T.visibilityGraceMs + 1 },
+      ...n(5, "w", { state: "warm", ageMs: 30_000 }),
+    ],
+    observed: { stateBornAtMs: NOW - 600_000 },
+    expected: { tasks: ["stop young orphan"], run: [] },
+  },
+  {
+    description: "after a total Redis state loss nothing running is stopped; the pool refills beside it",
+    tasks: n(3, "lost", { ageMs: 3_600_000 }),
+    observed: { stateBornAtMs: NOW - 1_000 },
+    expected: { tasks: [], run: ["5 below-target"] },
+  },
+  {
     description: "a warm record whose task ECS stopped is forgotten and replaced",
     tasks: [...n(4, "w", { state: "warm" }), { id: "dead", state: "warm", ecs: "stopped" }],
     expected: { tasks: ["forget dead gone-from-ecs"], run: ["1 below-target"] },
