@@ -31,8 +31,8 @@ export async function runGateway(cfg: GatewayConfig): Promise<RunningGateway & {
   const redisOpts = { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000 };
   const redis = new Redis(cfg.redisUrl, { ...redisOpts, lazyConnect: true });
   const subscriber = new Redis(cfg.redisUrl, { ...redisOpts, lazyConnect: true, enableOfflineQueue: true });
-  redis.on("error", (e: Error) => logger.warn({ err: e.message }, "redis connection error"));
-  subscriber.on("error", (e: Error) => logger.warn({ err: e.message }, "redis subscriber error"));
+  logOutages(redis, "redis connection", logger);
+  logOutages(subscriber, "redis subscriber", logger);
   await Promise.all([redis.connect(), subscriber.connect()]).catch((e: unknown) => {
     redis.disconnect();
     subscriber.disconnect();
@@ -75,4 +75,22 @@ export async function runGateway(cfg: GatewayConfig): Promise<RunningGateway & {
       subscriber.disconnect();
     },
   };
+}
+
+/**
+ * Every ioredis connection needs an 'error' listener (else "Unhandled error event"). It knows
+ * whether the connection is in an outage, so a retry loop against a dead server logs one line
+ * when the outage starts and one when the connection is ready again, not one per attempt.
+ */
+function logOutages(conn: Redis, what: string, logger: ReturnType<typeof createLogger>): void {
+  let down = false;
+  conn.on("error", (e: Error) => {
+    if (down) return;
+    down = true;
+    logger.warn({ err: e.message }, `${what} error; retrying (logged once per outage)`);
+  });
+  conn.on("ready", () => {
+    if (down) logger.info(`${what} ready again`);
+    down = false;
+  });
 }
