@@ -3,100 +3,9 @@
  * world (desired + observed + now) and the plan it must produce, one rule per case.
  */
 import { describe, expect, it } from "vitest";
-import { DEFAULT_DESIRED, type DesiredState } from "../../pkg/config/index.js";
-import {
-  DEFAULT_TIMINGS,
-  plan,
-  type Action,
-  type EcsTask,
-  type Observed,
-  type Plan,
-  type TaskRecord,
-} from "../../pkg/plan/index.js";
-
-const NOW = 10_000_000;
-const T = DEFAULT_TIMINGS; // register 180 s, grace 60 s, backoff 1 s … 60 s
-const REV = "arn:aws:ecs:us-east-1:123456789012:task-definition/app:2";
-
-interface TaskSpec {
-  id: string;
-  state?: TaskRecord["state"]; // absent: no Redis record
-  ecs?: "live" | "stopping" | "stopped" | "absent";
-  ageMs?: number; // since launch (record createdAt and ECS createdAt)
-  warmAgoMs?: number;
-  rev?: string;
-  leaseInMs?: number;
-  drainReason?: string;
-}
-
-function world(specs: TaskSpec[]): { ecs: EcsTask[]; records: TaskRecord[] } {
-  const ecs: EcsTask[] = [];
-  const records: TaskRecord[] = [];
-  for (const s of specs) {
-    const created = NOW - (s.ageMs ?? 600_000);
-    const arn = `arn:aws:ecs:us-east-1:123456789012:task/c/${s.id}`;
-    const where = s.ecs ?? "live";
-    if (where !== "absent") {
-      ecs.push({
-        taskId: s.id,
-        taskArn: arn,
-        lastStatus: where === "stopped" ? "STOPPED" : "RUNNING",
-        desiredStatus: where === "live" ? "RUNNING" : "STOPPED",
-        taskDefinitionArn: s.rev ?? REV,
-        createdAtMs: created,
-      });
-    }
-    if (s.state) {
-      const r: TaskRecord = {
-        taskId: s.id,
-        taskArn: arn,
-        state: s.state,
-        revision: s.rev ?? REV,
-        createdAtMs: created,
-      };
-      if (s.state !== "starting") r.warmAtMs = NOW - (s.warmAgoMs ?? 500_000);
-      if (s.state === "claimed") r.leaseExpiresAtMs = NOW + (s.leaseInMs ?? 60_000);
-      if (s.drainReason) r.drainReason = s.drainReason;
-      records.push(r);
-    }
-  }
-  return { ecs, records };
-}
-
-const n = (count: number, prefix: string, spec: Omit<TaskSpec, "id">): TaskSpec[] =>
-  Array.from({ length: count }, (_, i) => ({ id: `${prefix}${i}`, ...spec }));
-
-/** The plan reduced to what a reader checks: launches by reason, per-task actions by id. */
-interface Summary {
-  run: string[]; // "count reason" per RunTask call
-  tasks: string[]; // "kind id reason", sorted
-  expire: boolean;
-  target?: number;
-  held?: Plan["held"];
-  launchHeld?: "resync" | "backoff";
-}
-function summarise(p: Plan, withTarget: boolean): Summary {
-  const s: Summary = {
-    run: p.actions.flatMap((a) => (a.kind === "run" ? [`${a.count} ${a.reason}`] : [])),
-    tasks: p.actions
-      .flatMap((a: Action) => ("taskId" in a ? [`${a.kind} ${a.taskId} ${a.reason}`] : []))
-      .sort(),
-    expire: p.actions.some((a) => a.kind === "expire-claims"),
-  };
-  if (withTarget) s.target = p.target;
-  if (p.held) s.held = p.held;
-  if (p.launchHeld) s.launchHeld = p.launchHeld.why;
-  return s;
-}
-
-interface Case {
-  description: string;
-  desired?: Partial<DesiredState>;
-  tasks: TaskSpec[];
-  observed?: Partial<Observed>;
-  now?: number;
-  expected: Partial<Summary>;
-}
+import { DEFAULT_DESIRED } from "../../pkg/config/index.js";
+import { plan, type Observed } from "../../pkg/plan/index.js";
+import { NOW, REV, T, n, runCases, world, type Case } from "./plan-fixtures.js";
 
 const cases: Case[] = [
   // Target and refill.
@@ -372,25 +281,7 @@ const cases: Case[] = [
 ];
 
 describe("plan", () => {
-  for (const tc of cases) {
-    it(tc.description, () => {
-      const desired = { ...DEFAULT_DESIRED, ...tc.desired };
-      const observed: Observed = {
-        complete: true,
-        waiting: 0,
-        revision: REV,
-        eventTriggered: false,
-        ...world(tc.tasks),
-        ...tc.observed,
-      };
-      const p = plan(desired, observed, tc.now ?? NOW, T);
-      const got = summarise(p, tc.expected.target !== undefined);
-      const want = { run: got.run, tasks: got.tasks, expire: false, ...tc.expected };
-      expect(got).toEqual(want);
-      expect(p.reason).not.toMatch(/\n/);
-      expect(p.reason.length).toBeGreaterThan(10);
-    });
-  }
+  runCases(cases);
 
   it("counts what it sees and says so in one line", () => {
     const observed: Observed = {
