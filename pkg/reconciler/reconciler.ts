@@ -1,22 +1,16 @@
 import type { Redis } from "ioredis";
 import type { CapacityReconciler } from "../asg/index.js";
-import { containerInstanceOf, observeEcs, type EcsDriver, type EcsObservation } from "../ecs/index.js";
+import { observeEcs, type EcsDriver, type EcsObservation } from "../ecs/index.js";
 import { PoolKeys } from "../keys/index.js";
 import { LeaderLease, LeaseLostError } from "../leader/index.js";
 import type { Logger } from "../log/index.js";
 import type { Metrics } from "../metrics/index.js";
-import {
-  DEFAULT_TIMINGS,
-  type EcsTask,
-  type Observed,
-  type Plan,
-  type PlanFn,
-  type PlanTimings,
-} from "../plan/index.js";
+import { DEFAULT_TIMINGS, type Observed, type Plan, type PlanFn, type PlanTimings } from "../plan/index.js";
 import { AdaptiveSizer } from "./adaptive-sizer.js";
 import { DrainSource } from "./drain-source.js";
 import { PoolTiming } from "./pool-timing.js";
-import { act, oldestIdleSeconds, type ActOutcome } from "./act.js";
+import { act, type ActOutcome } from "./act.js";
+import { capacitySummary, countActions, errMsg, publishPassMetrics, runCapacityPass } from "./pass-steps.js";
 import type { DesiredReading, DesiredSource, PoolState } from "./ports.js";
 import { emptyStatus, type PassResult, type StatusSnapshot } from "./status.js";
 import { PassClock, type PassTriggerKind } from "./pass-clock.js";
@@ -282,31 +276,26 @@ export class Reconciler {
       } else {
         log.debug({ trigger, target: planned.target, counts: planned.counts }, planned.reason);
       }
-      this.publishMetrics(planned, observed, now);
+      if (this.o.metrics) publishPassMetrics(this.o.metrics, this.o.pool, planned, observed, now);
       if (observed.complete && !planned.held) {
         const refillMs = this.timing.refill(planned.counts.warm, planned.target, now);
         if (refillMs !== undefined)
           this.o.metrics?.refillDuration.observe({ pool: this.o.pool }, refillMs / 1000);
       }
       if (this.o.capacity && desired.asg) {
-        const byInstance = observed.complete ? tasksByInstance(observed.ecs) : undefined;
-        const cap = await this.o.capacity.reconcile({
+        // The failures as they stand after this pass's RunTask, not the pre-pass observation.
+        const failures = [...this.runFailures].map(([r, v]) => ({ reason: r, ...v }));
+        const cap = await runCapacityPass(this.o.capacity, {
           desired,
-          plan: planned,
-          taskDefinition: revision,
-          // The failures as they stand after this pass's RunTask, not the pre-pass observation.
-          failures: [...this.runFailures].map(([r, v]) => ({ reason: r, ...v })),
-          ...(byInstance ? { poolTasksByInstance: byInstance } : {}),
+          planned,
+          revision,
+          observed,
+          failures,
           assertMayAct,
         });
         if (cap) {
           this.status.asg = cap;
-          this.status.capacity = {
-            groupName: cap.groupName,
-            reason: cap.plan.reason,
-            done: cap.done.map((a) => a.kind),
-            errors: cap.errors,
-          };
+          this.status.capacity = capacitySummary(cap);
           errors.push(...cap.errors);
         }
       }
@@ -394,22 +383,6 @@ export class Reconciler {
     }
   }
 
-  private publishMetrics(p: Plan, observed: Observed, now: number): void {
-    const m = this.o.metrics;
-    if (!m) return;
-    const pool = this.o.pool;
-    const c = p.counts;
-    m.tasks.set({ pool, state: "starting" }, c.starting);
-    m.tasks.set({ pool, state: "warm" }, c.warm);
-    m.tasks.set({ pool, state: "claimed" }, c.claimed);
-    m.tasks.set({ pool, state: "draining" }, c.draining);
-    m.desiredWarm.set({ pool }, p.target);
-    m.claimsWaiting.set({ pool }, c.waiting);
-    const live = c.starting + c.warm + c.claimed;
-    m.utilization.set({ pool }, live > 0 ? c.claimed / live : 0);
-    m.oldestIdleSeconds.set({ pool }, oldestIdleSeconds(observed.records, now));
-  }
-
   private async publishStatus(): Promise<void> {
     // Only the holder writes status: a deposed leader's last word would mislead on-call.
     if (!this.lease.held) return;
@@ -419,34 +392,4 @@ export class Reconciler {
       this.o.log.debug({ err: errMsg(err) }, "publishing status failed");
     }
   }
-}
-
-/**
- * Live pool tasks by the container instance hosting them, for the capacity pass (only pool tasks
- * then keep an instance from scale-in). Undefined when a live task's host is not known (Fargate,
- * or not placed yet): an incomplete map could let an instance that hosts a pool task go.
- */
-function tasksByInstance(tasks: readonly EcsTask[]): Record<string, number> | undefined {
-  const out: Record<string, number> = {};
-  for (const t of tasks) {
-    if (t.lastStatus === "STOPPED") continue;
-    const ci = containerInstanceOf(t);
-    if (!ci) return undefined;
-    out[ci] = (out[ci] ?? 0) + 1;
-  }
-  return out;
-}
-
-function countActions(p: Plan | undefined): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const a of p?.actions ?? []) {
-    const n = a.kind === "run" ? a.count : 1;
-    out[a.kind] = (out[a.kind] ?? 0) + n;
-  }
-  return out;
-}
-
-function errMsg(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  return err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message;
 }
