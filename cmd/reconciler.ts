@@ -49,6 +49,11 @@ export const reconcilerCommand: CommandModule<object, Record<string, unknown>> =
         type: "string",
         describe: "capacity provider strategy: name[:weight[:base]], comma separated",
       })
+      .option(F.placementStrategy, {
+        type: "string",
+        describe:
+          "RunTask placement: none or type[:field],… (default binpack:memory on EC2, none on Fargate)",
+      })
       .option(F.resyncInterval, {
         type: "string",
         default: "10s",
