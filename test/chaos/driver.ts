@@ -95,8 +95,8 @@ export function startTraffic(o: TrafficOptions): Traffic {
         const j = JSON.parse(r.text) as { claimId: string; taskId: string };
         ledger.served.push({ claimId: j.claimId, taskId: j.taskId, userId, atMs: Date.now() });
         await sleep(o.holdMs);
-        // A release refused while Redis is away is retried; the lease is the backstop.
-        for (let a = 0; a < 20; a++) {
+        // A release refused while Redis is away is retried for ~30 s; the lease is the backstop.
+        for (let a = 0; a < 120; a++) {
           const s = await del(`${o.gatewayUrl}/v1/claims/${j.claimId}`);
           if (s === 200) {
             ledger.releases++;
