@@ -68,6 +68,11 @@ export const reconcilerCommand: CommandModule<object, Record<string, unknown>> =
         type: "string",
         describe: "stop a task whose bridge has not registered by then (default 180s)",
       })
+      .option(F.visibilityGrace, {
+        type: "string",
+        describe:
+          "a launch not yet in ListTasks counts as starting for this long; an unrecorded task is an orphan after it (default 60s)",
+      })
       .option(F.metricsPort, {
         type: "number",
         default: 9464,

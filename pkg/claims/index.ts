@@ -3,7 +3,7 @@ export { ClaimService, type ClaimServiceOptions, type PoolSummary } from "./clai
 export { PoolStore } from "./pool-store.js";
 export { TaskChannel, type RegisterResult, type ReadyResult } from "./task-channel.js";
 export { ClaimKeys, ENDED_CLAIM_RETENTION_MS, IDEMPOTENCY_TTL_MS, EVENTS_MAXLEN } from "./claim-keys.js";
-export { defineScripts, scriptDefs } from "./scripts.js";
+export { defineScripts } from "./scripts.js";
 export { checkUserId, userIdPattern, DEFAULT_USER_ID_PATTERN, MAX_USER_ID_LENGTH } from "./user-id.js";
 export {
   validateClaimRequest,

@@ -4,11 +4,9 @@
  * `config` event that wakes the reconciler. Writes are compare-and-set in one Lua script: a
  * concurrent change is refused, never silently overwritten; nothing invalid is ever written.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import type { Redis } from "ioredis";
 import type { PoolKeys } from "../keys/index.js";
-import { packageRoot } from "../util/index.js";
+import { LuaScripts } from "../util/index.js";
 import { parseDesiredState } from "./parse.js";
 import { DEFAULT_DESIRED, type DesiredState } from "./types.js";
 import { validateDesiredState, type ConfigError } from "./validate.js";
@@ -51,10 +49,6 @@ export interface ConfigStoreOptions {
   eventsMaxLen?: number;
 }
 
-interface Commands {
-  [name: string]: (...args: (string | number)[]) => Promise<unknown>;
-}
-
 export class ConfigStore {
   private readonly historyMaxLen: number;
   private readonly eventsMaxLen: number;
@@ -66,7 +60,7 @@ export class ConfigStore {
   ) {
     this.historyMaxLen = opts.historyMaxLen ?? 1_000;
     this.eventsMaxLen = opts.eventsMaxLen ?? 10_000;
-    defineScripts(redis);
+    scripts().define(redis);
   }
 
   async read(): Promise<ConfigRead> {
@@ -85,17 +79,19 @@ export class ConfigStore {
     const v = typeof input === "string" ? parseDesiredState(input) : validateDesiredState(input);
     if (!v.ok) return { ok: false, reason: "invalid", errors: v.errors };
     const raw = JSON.stringify(v.value);
-    const reply = (await this.cmd(scriptNames().set)(
-      this.keys.config,
-      this.keys.configHistory,
-      this.keys.events,
-      opts.expectedRaw === null ? "0" : "1",
-      opts.expectedRaw ?? "",
-      raw,
-      opts.who,
-      opts.reason,
-      this.historyMaxLen,
-      this.eventsMaxLen,
+    const reply = (await scripts().run(
+      this.redis,
+      "config-set",
+      [this.keys.config, this.keys.configHistory, this.keys.events],
+      [
+        opts.expectedRaw === null ? "0" : "1",
+        opts.expectedRaw ?? "",
+        raw,
+        opts.who,
+        opts.reason,
+        this.historyMaxLen,
+        this.eventsMaxLen,
+      ],
     )) as [number, (string | null)?];
     if (reply[0] === -1) return { ok: false, reason: "conflict", currentRaw: reply[1] ?? null };
     if (reply[0] === 0) return { ok: true, written: false, raw };
@@ -178,19 +174,13 @@ export class ConfigStore {
     raw: string,
     extra: string[],
   ): Promise<string | null> {
-    const id = await this.cmd(scriptNames().append)(
-      this.keys.configHistory,
-      this.historyMaxLen,
-      result,
-      raw,
-      ...extra,
+    const id = await scripts().run(
+      this.redis,
+      "history-append",
+      [this.keys.configHistory],
+      [this.historyMaxLen, result, raw, ...extra],
     );
     return id === null ? null : String(id);
-  }
-
-  private cmd(name: string): (...args: (string | number)[]) => Promise<unknown> {
-    const commands = this.redis as unknown as Commands;
-    return (...args) => commands[name]!(...args);
   }
 }
 
@@ -218,24 +208,9 @@ function toEntry(id: string, fields: string[]): HistoryEntry {
   return e;
 }
 
-// Scripts: one file each under lua/, the key count in the name, the command name suffixed with
-// the package version so two releases sharing one Redis never run each other's scripts. Read on
+// Scripts: one file each under lua/, the key count in the name (pkg/util LuaScripts). Read on
 // first use (not at import), so importing pkg/config for its types or validation touches no file.
-let names: { set: string; append: string } | undefined;
-const defined = new WeakSet<Redis>();
-
-function scriptNames(): { set: string; append: string } {
-  if (names) return names;
-  const pkg = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version: string };
-  const v = pkg.version.replace(/[^A-Za-z0-9]/g, "_");
-  return (names = { set: `wp_configSet_${v}`, append: `wp_configHistoryAppend_${v}` });
-}
-
-function defineScripts(redis: Redis): void {
-  if (defined.has(redis)) return;
-  const lua = (file: string): string =>
-    readFileSync(join(packageRoot(), "pkg", "config", "lua", file), "utf8");
-  redis.defineCommand(scriptNames().set, { numberOfKeys: 3, lua: lua("config-set-3.lua") });
-  redis.defineCommand(scriptNames().append, { numberOfKeys: 1, lua: lua("history-append-1.lua") });
-  defined.add(redis);
+let lua: LuaScripts<"config-set" | "history-append"> | undefined;
+function scripts(): LuaScripts<"config-set" | "history-append"> {
+  return (lua ??= new LuaScripts("pkg/config/lua"));
 }

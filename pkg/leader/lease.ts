@@ -4,7 +4,7 @@ import type { Redis } from "ioredis";
 import type { PoolKeys } from "../keys/index.js";
 import type { Logger } from "../log/index.js";
 import { sleep } from "../util/index.js";
-import { defineLeaseScripts } from "./scripts.js";
+import { leaseScripts, type LeaseScript } from "./scripts.js";
 
 /** Thrown by `assertHeld()` when this process may no longer act for the pool. */
 export class LeaseLostError extends Error {
@@ -26,7 +26,7 @@ export interface LeaderLeaseOptions {
   onChange?: (held: boolean, epoch: number) => void;
 }
 
-type Call = (...args: unknown[]) => Promise<unknown>;
+type Call = (...args: (string | number)[]) => Promise<unknown>;
 
 /**
  * A Redis lease (`leader`, SET NX PX) with a fencing epoch (`epoch`, INCR on every new term).
@@ -51,13 +51,12 @@ export class LeaderLease {
     this.ttlMs = opts.ttlMs ?? 10_000;
     if (!(this.ttlMs >= 300)) throw new Error(`lease ttl must be ≥ 300 ms, got ${this.ttlMs}`);
     this.holderId = opts.holderId ?? `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
-    const names = defineLeaseScripts(opts.redis);
-    const r = opts.redis as unknown as Record<string, Call>;
-    this.cmd = {
-      acquire: r[names.acquire]!.bind(opts.redis),
-      renew: r[names.renew]!.bind(opts.redis),
-      release: r[names.release]!.bind(opts.redis),
-    };
+    const scripts = leaseScripts(opts.redis);
+    const call =
+      (name: LeaseScript, keys: number): Call =>
+      (...a) =>
+        scripts.run(opts.redis, name, a.slice(0, keys).map(String), a.slice(keys));
+    this.cmd = { acquire: call("acquire", 2), renew: call("renew", 2), release: call("release", 1) };
     this.controller.abort(); // not held until acquired
   }
 

@@ -20,6 +20,7 @@ export const FLAGS = {
   resyncInterval: "resync-interval",
   leaseTtl: "lease-ttl",
   registerTimeout: "register-timeout",
+  visibilityGrace: "visibility-grace",
   metricsPort: "metrics-port",
   logLevel: "log-level",
   readRate: "ecs-read-rate",
@@ -51,6 +52,8 @@ export interface ReconcilerConfig {
   resyncMs: number;
   leaseTtlMs: number;
   registerTimeoutMs?: number;
+  /** How long a launch not yet in ListTasks counts as expected, and an unrecorded task waits before it is an orphan. */
+  visibilityGraceMs?: number;
   metricsPort: number;
   logLevel: (typeof LOG_LEVELS)[number];
   readRatePerSec?: number;
@@ -166,6 +169,8 @@ export function buildConfig(raw: RawFlags): ReconcilerConfig {
   };
   if (raw[FLAGS.registerTimeout] !== undefined)
     cfg.registerTimeoutMs = dur(FLAGS.registerTimeout, 180_000, 1_000, 3_600_000);
+  if (raw[FLAGS.visibilityGrace] !== undefined)
+    cfg.visibilityGraceMs = dur(FLAGS.visibilityGrace, 60_000, 1_000, 3_600_000);
   if (endpointUrl) cfg.endpointUrl = endpointUrl;
   if (launchType) cfg.launchType = launchType as ReconcilerConfig["launchType"];
   const rr = rate(FLAGS.readRate);

@@ -95,7 +95,10 @@ export async function startReconcilerProcess(
     taskDefinition: cfg.taskDefinition,
     resyncMs: cfg.resyncMs,
     leaseTtlMs: cfg.leaseTtlMs,
-    ...(cfg.registerTimeoutMs ? { timings: { registerTimeoutMs: cfg.registerTimeoutMs } } : {}),
+    timings: {
+      ...(cfg.registerTimeoutMs ? { registerTimeoutMs: cfg.registerTimeoutMs } : {}),
+      ...(cfg.visibilityGraceMs ? { visibilityGraceMs: cfg.visibilityGraceMs } : {}),
+    },
     metrics,
     log,
   });

@@ -8,6 +8,7 @@ import type { Metrics } from "../metrics/index.js";
 import { DEFAULT_TIMINGS, type Observed, type Plan, type PlanFn, type PlanTimings } from "../plan/index.js";
 import { AdaptiveSizer } from "./adaptive-sizer.js";
 import { DrainSource } from "./drain-source.js";
+import { readStateBirth } from "./state-birth.js";
 import { PoolTiming } from "./pool-timing.js";
 import { act, type ActOutcome } from "./act.js";
 import { capacitySummary, countActions, errMsg, publishPassMetrics, runCapacityPass } from "./pass-steps.js";
@@ -191,6 +192,7 @@ export class Reconciler {
       const redisSide = await this.o.store.observe();
       const drain = await this.drains.read();
       this.status.drain = drain ?? null;
+      const stateBornAtMs = await readStateBirth(this.o.redis, this.keys);
       let ecs: EcsObservation | undefined;
       try {
         ecs = await observeEcs(this.o.ecs, {
@@ -228,6 +230,7 @@ export class Reconciler {
         eventTriggered: trigger === "event",
         resyncDue,
         ...(drain ? { drain } : {}),
+        stateBornAtMs,
         desiredChanged: reading.changed === true || adaptedChanged,
       };
       const t0 = performance.now();

@@ -1,2 +1,3 @@
 export { packageRoot, cliEntry } from "./paths.js";
 export { sleep, jitter } from "./time.js";
+export { LuaScripts, packageVersion } from "./lua.js";
