@@ -16,6 +16,8 @@ const cli = yargs(args)
     "$0 <command> [options]\n\nKeeps a pool of pre-warmed ECS tasks so a user's session starts in about a second.",
   )
   .strict()
+  // A flag given twice takes the last value (as most CLIs do), never an unvalidated array.
+  .parserConfiguration({ "duplicate-arguments-array": false })
   .demandCommand(1, "name a command (see --help)")
   .recommendCommands()
   .env(ENV_PREFIX)

@@ -171,8 +171,12 @@ async function serve(
     const ev = await Promise.race([agentExited, clientGone, nextMessage()]);
     if (ev.type === "init_user")
       log.warn({ claimId: ev.claimId }, "second init_user refused: one session per task");
-    else if (ev.type === "release") reason = `released: ${ev.reason}`;
-    else if (ev.type === "drain") reason = `drain: ${ev.reason}`;
+    else if (ev.type === "release") {
+      // Only this session's own claim ends it: after a failover that lost writes, another
+      // user's stale claim may name this task, and must not end a session it never owned.
+      if (ev.claimId === claimId) reason = `released: ${ev.reason}`;
+      else log.warn({ claimId: ev.claimId, reason: ev.reason }, "release of another claim ignored");
+    } else if (ev.type === "drain") reason = `drain: ${ev.reason}`;
     else if (ev.type === "agent-exited") reason = `agent-exited (${ev.code})`;
     else if (ev.type === "client-gone") reason = "client-disconnected";
     else reason = "task-stopping";

@@ -223,7 +223,7 @@ export class ClaimService {
     if (n?.state === "ready") return { outcome: "ready", claim: readyFrom(n), replayed };
     if (n?.state === "failed")
       return { outcome: "failed", claimId, reason: n.detail ?? "the task failed to start the session" };
-    if (n) return { outcome: "ended", claimId, state: n.state };
+    if (n) return { outcome: "ended", claimId, state: n.state, replayed };
     // No notice in time (or one lost while the subscription was down): cancel unless it is ready.
     const r = await this.endClaim(claimId, "timeout", "claim-timeout", true);
     if (r.code === 3 || (r.code === 0 && r.detail === "ready")) {
@@ -235,7 +235,7 @@ export class ClaimService {
       return { outcome: "failed", claimId, reason: detail ?? "the task failed to start the session" };
     }
     if (r.code === 0 && r.detail !== "timeout")
-      return { outcome: "ended", claimId, state: r.detail as ClaimState };
+      return { outcome: "ended", claimId, state: r.detail as ClaimState, replayed };
     const why = r.code === 2 ? "the task did not report ready in time" : "no task became warm within waitMs";
     return { outcome: "timeout", claimId, reason: why };
   }
@@ -262,7 +262,7 @@ export class ClaimService {
       };
     }
     pending.cancel();
-    return { outcome: "ended", claimId, state: state ?? "timeout" };
+    return { outcome: "ended", claimId, state: state ?? "timeout", replayed: true };
   }
 
   /** A ready claim as the caller receives it, or undefined when it is not ready. */

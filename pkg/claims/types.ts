@@ -44,8 +44,11 @@ export type ClaimResult =
   | { outcome: "failed"; claimId: string; reason: string }
   /** The idempotency key was used for another user. */
   | { outcome: "conflict"; reason: string }
-  /** Idempotent replay of a claim that has ended since. */
-  | { outcome: "ended"; claimId: string; state: ClaimState };
+  /**
+   * The claim ended before it was ready: its task went away (`lost`) or its session ended, or —
+   * `replayed` — an Idempotency-Key replay found the earlier claim ended since.
+   */
+  | { outcome: "ended"; claimId: string; state: ClaimState; replayed?: boolean };
 
 export type HeartbeatResult =
   | { outcome: "renewed"; leaseExpiresAtMs: number }

@@ -58,6 +58,19 @@ export async function postClaim(ctx: RouteContext, req: IncomingMessage, res: Se
     case "conflict":
       return sendJson(res, 409, { error: `Idempotency-Key: ${r.reason}` });
     case "ended":
+      if (!r.replayed) {
+        // The task went away (or its session ended) before it was ready: nothing the caller did;
+        // a new claim gets another task.
+        return sendJson(
+          res,
+          503,
+          {
+            error: `the task went away before the session was ready (claim ${r.state}); retry`,
+            claimId: r.claimId,
+          },
+          { "retry-after": String(ctx.retryAfterSeconds) },
+        );
+      }
       return sendJson(res, 410, {
         error: `the claim for this Idempotency-Key has ended (${r.state})`,
         claimId: r.claimId,
@@ -74,7 +87,13 @@ export async function claimById(
 ): Promise<boolean> {
   const m = CLAIM_PATH.exec(path);
   if (!m) return false;
-  const claimId = decodeURIComponent(m[1] ?? "");
+  let claimId: string;
+  try {
+    claimId = decodeURIComponent(m[1] ?? "");
+  } catch {
+    sendJson(res, 400, { error: "claimId: malformed percent-encoding in the path" });
+    return true;
+  }
   if (m[2] && req.method === "POST") {
     const body = await readJsonObject(req);
     rejectUnknownFields(body, HEARTBEAT_FIELDS);

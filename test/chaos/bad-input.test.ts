@@ -240,11 +240,8 @@ describe("chaos: bad input", { timeout: 240_000 }, () => {
     expect((await fetch(`${gw.url}/readyz`)).status).toBe(200);
   });
 
-  // A claim id whose percent-encoding is malformed makes decodeURIComponent throw a URIError in
-  // pkg/gateway/routes.ts claimById (`decodeURIComponent(m[1] ?? "")`), which the handler answers
-  // as 500 "internal error" and logs as a failure. It should be a 400 naming claimId. Marked
-  // `fails` until fixed: remove `.fails` then.
-  it.fails("a claim id with malformed percent-encoding is a 400 naming claimId, not a 500", async () => {
+  // A claim id whose percent-encoding is malformed is a client error naming claimId, never a 500.
+  it("a claim id with malformed percent-encoding is a 400 naming claimId, not a 500", async () => {
     for (const path of ["/v1/claims/%E0%A4%A", "/v1/claims/%zz/heartbeat"]) {
       const a = await send(gw, {
         method: path.endsWith("heartbeat") ? "POST" : "DELETE",

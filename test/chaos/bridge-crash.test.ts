@@ -179,14 +179,9 @@ async function fetchDelete(gw: GatewayChild, claimId: string): Promise<void> {
 }
 
 describe("chaos: a claim whose task vanishes before it is ready", () => {
-  // Found by the scenario above: a claim that takes the record of a bridge killed while warm ends
-  // `lost` when the reconciler forgets the task, and POST /v1/claims answers 410 "the claim for this
-  // Idempotency-Key has ended (lost)" — no key was sent, and docs/claims.md gives 410 to replays
-  // only; the caller should get the retryable 503 + Retry-After. ClaimService.settle
-  // (pkg/claims/claim-service.ts, `if (n) return { outcome: "ended", … }`) turns every ending notice
-  // into `ended`, which pkg/gateway/routes.ts postClaim answers as an idempotent replay.
-  // Marked `fails` until fixed: remove `.fails` then.
-  it.fails("is answered 503 with Retry-After, not 410 naming an Idempotency-Key", async () => {
+  // A claim that takes the record of a bridge killed while warm ends `lost` when the reconciler
+  // forgets the task: the caller gets the retryable 503 + Retry-After (410 is for replays only).
+  it("is answered 503 with Retry-After, not 410 naming an Idempotency-Key", async () => {
     const redisServer = await startPrivateRedis();
     const redis = new Redis(redisServer.url);
     const pool = uniquePool("lost");

@@ -225,8 +225,9 @@ describe.skipIf(!HAVE_SENTINEL)(
       expect(secondClaim.readyAt).toBeUndefined();
       for (const a of answers) expect(clearError(a.status, JSON.stringify(a.json))).toBe(true);
       // The refused task is not handed out again: it drains. (The second claim's timeout sends a
-      // release to the task, and the bridge ends the session it serves: alice's, which the new
-      // primary no longer knows — her heartbeats would be 404s anyway.)
+      // release naming that claim; the bridge ignores a release of a claim it does not serve, but
+      // the task drains and is stopped: alice's claim is gone from the new primary, her heartbeats
+      // would be 404s anyway.)
       await waitFor(
         "the task leaves the pool",
         async () => (await onReplica.hget(keys.task(t), "state")) === "draining",
