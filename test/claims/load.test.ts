@@ -98,8 +98,8 @@ describe("claims under load with refills and cordons", { timeout: 300_000 }, () 
       expect(await redis.hget(keys.task(t), "state")).toBe("warm");
     }
     expect(await redis.llen(keys.waiting)).toBe(0);
-    // Cordons won some races; a task that lost to a cordon never served anyone.
-    expect(cordonedIds.length).toBeGreaterThan(0);
+    // Whatever cordons won (how many depends on scheduling; the deterministic race is in
+    // claims.test.ts), a task that lost to a cordon never served anyone.
     for (const t of cordonedIds) {
       expect(await redis.hmget(keys.task(t), "state", "claimId", "drainReason")).toEqual([
         "draining",
