@@ -1,69 +1,48 @@
 /**
- * Claim latency against the floor of a Redis round trip, on loopback, with a private redis-server:
- * PING p50/p99 on a connection, then on that same connection the claim script alone (the Lua take
- * of a warm task) and the library claim end to end (take → init_user → a stand-in bridge reports
- * ready → notice), sequential and at 16 / 64 concurrent callers. Each claim consumes a task, so
- * warm records are registered in bulk first.
+ * Claim latency against the floor of a Redis round trip, on loopback, with a private redis-server
+ * (issue 4, "Benchmark"), each figure printed next to its target:
  *
- * `benchGateway` measures the same through the HTTP gateway at 64 concurrent clients.
+ * - Redis PING p50/p99 on one connection (the floor);
+ * - the claim script alone (one EVALSHA), sequential;
+ * - the library claim (ClaimService.claim → Lua → init_user → a stand-in bridge reports ready →
+ *   notice) at 1, 16 and 64 concurrent callers over warm records registered in bulk;
+ * - the gateway (its own process) over HTTP at 64 concurrent keep-alive clients (a load generator
+ *   in a third process), the stand-in bridge answering init_user at once;
+ * - claim → ready end to end with real bridge processes starting a real agent.
  *
- *   npx tsc -p . && node dist/test/bench/claims-bench.js
+ *   npm run bench        (or: npx tsc -p . && node dist/test/bench/claims-bench.js)
  */
+import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { Agent, request } from "node:http";
-import { performance } from "node:perf_hooks";
-import { pathToFileURL } from "node:url";
+import { once } from "node:events";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { createInterface } from "node:readline";
 import { Redis } from "ioredis";
 import { ClaimKeys, ClaimService, IDEMPOTENCY_TTL_MS } from "../../pkg/claims/index.js";
-import { runGateway } from "../../pkg/gateway/index.js";
 import { runScript } from "../../pkg/claims/scripts.js";
 import { startPrivateRedis, uniquePool } from "../harness/index.js";
 import { registerWarm, startReadyResponder } from "../claims/stand-in.js";
+import { fmt, measure, target, type LatencyFigures } from "./bench-stats.js";
+import { benchClaimToReady } from "./bridge-ready.js";
 
-export interface LatencyFigures {
-  p50Ms: number;
-  p99Ms: number;
-  perSecond: number;
-}
+export type { LatencyFigures } from "./bench-stats.js";
 
 export interface ClaimsBenchResult {
   ping: LatencyFigures;
   /** The claim script alone (one EVALSHA), sequential. */
-  luaClaim: LatencyFigures & { p50OverPing: number };
+  luaClaim: LatencyFigures;
   /** ClaimService.claim() to ready, by concurrency. */
-  libraryClaim: Record<number, LatencyFigures & { p50OverPing: number }>;
+  libraryClaim: Record<number, LatencyFigures>;
 }
 
-function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
-
-async function measure(
-  total: number,
-  concurrency: number,
-  op: () => Promise<unknown>,
-): Promise<LatencyFigures> {
-  const lat: number[] = [];
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next++ < total) {
-        const s = performance.now();
-        await op();
-        lat.push(performance.now() - s);
-      }
-    }),
-  );
-  const wall = (performance.now() - t0) / 1000;
-  lat.sort((a, b) => a - b);
-  return { p50Ms: pct(lat, 50), p99Ms: pct(lat, 99), perSecond: lat.length / wall };
-}
+const here = dirname(fileURLToPath(import.meta.url));
 
 export async function benchClaims(
   opts: { claims?: number; pings?: number } = {},
 ): Promise<ClaimsBenchResult> {
-  const n = opts.claims ?? 3000;
+  const n = opts.claims ?? 5000;
   const server = await startPrivateRedis();
   const redis = new Redis(server.url);
   const pool = uniquePool("bench");
@@ -76,7 +55,7 @@ export async function benchClaims(
     const ping = await measure(opts.pings ?? 5000, 1, () => redis.ping());
 
     await registerWarm(redis, pool, n);
-    const lua = await measure(n, 1, () => {
+    const luaClaim = await measure(n, 1, () => {
       const id = randomUUID();
       return runScript(
         redis,
@@ -89,13 +68,12 @@ export async function benchClaims(
     const libraryClaim: ClaimsBenchResult["libraryClaim"] = {};
     for (const c of [1, 16, 64]) {
       await registerWarm(redis, pool, n);
-      const f = await measure(n, c, async () => {
+      libraryClaim[c] = await measure(n, c, async () => {
         const r = await svc.claim({ userId: "bench-user", waitMs: 0 });
         if (r.outcome !== "ready") throw new Error(`claim ${r.outcome}`);
       });
-      libraryClaim[c] = { ...f, p50OverPing: f.p50Ms / ping.p50Ms };
     }
-    return { ping, luaClaim: { ...lua, p50OverPing: lua.p50Ms / ping.p50Ms }, libraryClaim };
+    return { ping, luaClaim, libraryClaim };
   } finally {
     await responder.stop();
     await svc.close();
@@ -104,82 +82,103 @@ export async function benchClaims(
   }
 }
 
-/** POST /v1/claims over loopback HTTP (keep-alive) to ready, with the same stand-in bridge. */
+export interface GatewayFigures extends LatencyFigures {
+  statuses: Record<string, number>;
+  /** CPU (user + system) the gateway process spent per claim, warm-up included: its own cost. */
+  gatewayCpuUsPerClaim: number;
+}
+
+/** user + system CPU seconds of a process so far (Linux /proc; NaN elsewhere). */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * POST /v1/claims to ready through the gateway in its own process, driven by http-load in another.
+ * `gatewayArgs` are node flags for the gateway process (e.g. `--cpu-prof`).
+ */
 export async function benchGateway(
-  opts: { claims?: number; concurrency?: number } = {},
-): Promise<LatencyFigures> {
-  const n = opts.claims ?? 3000;
+  opts: { claims?: number; concurrency?: number; gatewayArgs?: string[] } = {},
+): Promise<GatewayFigures> {
+  const n = opts.claims ?? 10_000;
+  const warmup = 1000;
+  const concurrency = opts.concurrency ?? 64;
   const server = await startPrivateRedis();
   const redis = new Redis(server.url);
   const pool = uniquePool("bench");
   const token = "bench-token-0123456789abcdef";
-  const gw = await runGateway({
-    pool,
-    redisUrl: server.url,
-    host: "127.0.0.1",
-    port: 0,
-    tokens: token,
-    defaultLeaseSeconds: 300,
-    defaultWaitMs: 0,
-    maxWaitMs: 60_000,
-    readyTimeoutMs: 30_000,
-    retryAfterSeconds: 1,
-  });
   const responder = await startReadyResponder(redis, new Redis(server.url), pool);
+  await registerWarm(redis, pool, n + warmup);
+  const gw = spawn(
+    process.execPath,
+    [...(opts.gatewayArgs ?? []), join(here, "gateway-process.js"), server.url, pool, token],
+    { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, WARMPOOL_LOG_LEVEL: "warn" } },
+  );
+  const exited = once(gw, "exit");
   try {
-    await registerWarm(redis, pool, n);
-    // node:http with keep-alive: fetch (undici) costs more CPU per request than the gateway itself.
-    const agent = new Agent({ keepAlive: true, maxSockets: opts.concurrency ?? 64 });
-    const { port } = new URL(gw.url);
-    const body = JSON.stringify({ userId: "bench-user" });
-    const post = (): Promise<number> =>
-      new Promise((resolve, reject) => {
-        const req = request(
-          {
-            host: "127.0.0.1",
-            port: Number(port),
-            method: "POST",
-            path: "/v1/claims",
-            agent,
-            headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-          },
-          (res) => {
-            res.resume();
-            res.once("end", () => resolve(res.statusCode ?? 0));
-          },
-        );
-        req.once("error", reject);
-        req.end(body);
-      });
-    try {
-      return await measure(n, opts.concurrency ?? 64, async () => {
-        const status = await post();
-        if (status !== 201) throw new Error(`gateway answered ${status}`);
-      });
-    } finally {
-      agent.destroy();
-    }
+    const url = await new Promise<string>((resolve, reject) => {
+      gw.once("exit", (c) => reject(new Error(`gateway process exited with ${c}`)));
+      createInterface({ input: gw.stdout }).once("line", resolve);
+    });
+    const cpu0 = cpuSeconds(gw.pid);
+    const load = spawn(
+      process.execPath,
+      [join(here, "http-load.js"), url, token, String(n), String(concurrency)],
+      { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, WARMUP: String(warmup) } },
+    );
+    let out = "";
+    load.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    const [code] = (await once(load, "exit")) as [number | null];
+    if (code !== 0) throw new Error(`load generator exited with ${code}`);
+    const gatewayCpuUsPerClaim = ((cpuSeconds(gw.pid) - cpu0) * 1e6) / (n + warmup);
+    return { ...(JSON.parse(out) as Omit<GatewayFigures, "gatewayCpuUsPerClaim">), gatewayCpuUsPerClaim };
   } finally {
+    gw.kill("SIGTERM");
+    await exited;
     await responder.stop();
-    await gw.close();
     redis.disconnect();
     await server.stop();
   }
 }
 
-function fmt(f: LatencyFigures): string {
-  return `p50 ${f.p50Ms.toFixed(3)} ms  p99 ${f.p99Ms.toFixed(3)} ms  ${Math.round(f.perSecond)}/s`;
+/** Every claims figure with its target, in one run (called by test/bench/run.ts). */
+export async function runClaimsBench(): Promise<void> {
+  const r = await benchClaims();
+  const floor = r.ping.p50Ms;
+  console.log(`redis PING (floor)                  ${fmt(r.ping)}`);
+  console.log(
+    `claim script (Lua), 1 caller        ${fmt(r.luaClaim)}  p50 = ${(r.luaClaim.p50Ms / floor).toFixed(2)}x PING`,
+  );
+  for (const [c, f] of Object.entries(r.libraryClaim)) {
+    const label = `library claim → ready, ${c} conc`.padEnd(36);
+    console.log(`${label}${fmt(f)}  p50 = ${(f.p50Ms / floor).toFixed(2)}x PING`);
+  }
+  const one = r.libraryClaim[1];
+  const best = Math.max(...Object.values(r.libraryClaim).map((f) => f.perSecond));
+  if (one) console.log(target(one.p50Ms <= 3 * floor, `library claim p50 (1 caller) ≤ 3× PING p50`));
+  console.log(target(best >= 10_000, `library claims/s ≥ 10,000 (best ${Math.round(best)}/s)`));
+
+  const g = await benchGateway();
+  console.log(`gateway HTTP claim → ready, 64 conc ${fmt(g)}  statuses ${JSON.stringify(g.statuses)}`);
+  console.log(
+    `    gateway process CPU ${Math.round(g.gatewayCpuUsPerClaim)} µs/claim ` +
+      `(one core's ceiling ≈ ${Math.round(1e6 / g.gatewayCpuUsPerClaim)} claims/s)`,
+  );
+  console.log(target(g.p99Ms <= 10, "gateway p99 ≤ 10 ms"));
+  console.log(target(g.perSecond >= 2000, "gateway ≥ 2,000 claims/s"));
+
+  const e = await benchClaimToReady();
+  console.log(`claim → ready, real bridge + agent  ${fmt(e)}`);
+  console.log(target(e.p50Ms <= 50, "claim → ready p50 ≤ 50 ms"));
+  console.log(target(e.p99Ms <= 200, "claim → ready p99 ≤ 200 ms"));
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const r = await benchClaims();
-  console.log(`redis PING                     ${fmt(r.ping)}`);
-  console.log(
-    `claim script (Lua), 1 caller   ${fmt(r.luaClaim)}  p50 = ${r.luaClaim.p50OverPing.toFixed(2)}x PING`,
-  );
-  for (const [c, f] of Object.entries(r.libraryClaim)) {
-    const label = `library claim → ready, ${c} conc`.padEnd(31);
-    console.log(`${label}${fmt(f)}  p50 = ${f.p50OverPing.toFixed(2)}x PING`);
-  }
-  console.log(`gateway HTTP claim → ready, 64 ${fmt(await benchGateway())}`);
+  await runClaimsBench();
 }
