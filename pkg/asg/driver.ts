@@ -21,7 +21,7 @@ import {
 } from "@aws-sdk/client-ecs";
 import type { ContainerInstance, GroupInstance, TaskSize, WarmPoolConfig } from "../capacity/index.js";
 import type { BucketLimit, RetryPolicy } from "../ecs/index.js";
-import { Caller, type CallerMetrics } from "./caller.js";
+import { Caller, type CallerMetrics } from "../ecs/index.js";
 import {
   ASG_API_FAMILY,
   ASG_DEFAULT_LIMITS,

@@ -1,6 +1,6 @@
 export * from "./types.js";
 export { AsgDriver, type AsgDriverOptions } from "./driver.js";
-export { Caller, type CallerOptions, type CallerMetrics } from "./caller.js";
+export { Caller, type CallerOptions, type CallerMetrics } from "../ecs/index.js";
 export { observeCapacity, type CapacityObservation } from "./observe.js";
 export {
   CapacityReconciler,

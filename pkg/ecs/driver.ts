@@ -10,11 +10,8 @@ import {
   type PlacementStrategy,
   type RunTaskCommandInput,
 } from "@aws-sdk/client-ecs";
-import PQueue from "p-queue";
 import type { Metrics } from "../metrics/index.js";
-import { sleep } from "../util/index.js";
-import { backoffMs, classifyError } from "./errors.js";
-import { TokenBucket } from "./token-bucket.js";
+import { Caller, type RetryPolicy } from "./caller.js";
 import { taskIdOf, toEcsTask } from "./to-ecs-task.js";
 import {
   API_FAMILY,
@@ -41,15 +38,6 @@ export type Placement =
   | { launchType: LaunchType }
   | { capacityProviderStrategy: CapacityProviderStrategyItem[] }
   | Record<string, never>;
-
-export interface RetryPolicy {
-  /** Attempts in all for a throttled or transient (5xx, network) call. */
-  maxAttempts: number;
-  baseMs: number;
-  maxMs: number;
-}
-
-export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 8, baseMs: 100, maxMs: 5_000 };
 
 export interface EcsDriverOptions {
   cluster: string;
@@ -84,16 +72,7 @@ export interface EcsDriverOptions {
  */
 export class EcsDriver implements TaskReader, TaskWriter {
   readonly client: ECSClient;
-  private readonly queues: Record<ApiFamily, PQueue>;
-  private readonly buckets: Record<ApiFamily, TokenBucket>;
-  private readonly waiting: Record<EcsApi, number> = {
-    ListTasks: 0,
-    DescribeTasks: 0,
-    DescribeTaskDefinition: 0,
-    RunTask: 0,
-    StopTask: 0,
-  };
-  private readonly retry: RetryPolicy;
+  private readonly caller: Caller<EcsApi, ApiFamily>;
   /** RunTask failures since start, by reason (read by the reconciler for backoff and status). */
   readonly runFailures = new Map<string, { count: number; lastAtMs: number }>();
 
@@ -107,14 +86,15 @@ export class EcsDriver implements TaskReader, TaskWriter {
         // A hung call would hold the pass (and shutdown) forever; a timeout is a transient error.
         requestHandler: { requestTimeout: opts.requestTimeoutMs ?? 15_000, connectionTimeout: 5_000 },
       });
-    const concurrency = opts.concurrency ?? 10;
     const limit = (f: ApiFamily): BucketLimit => ({ ...ECS_DEFAULT_LIMITS[f], ...opts.limits?.[f] });
-    this.buckets = {
-      read: new TokenBucket(limit("read").ratePerSec, limit("read").burst),
-      write: new TokenBucket(limit("write").ratePerSec, limit("write").burst),
-    };
-    this.queues = { read: new PQueue({ concurrency }), write: new PQueue({ concurrency }) };
-    this.retry = { ...DEFAULT_RETRY, ...opts.retry };
+    this.caller = new Caller((api: EcsApi) => API_FAMILY[api], {
+      pool: opts.pool,
+      limits: { read: limit("read"), write: limit("write") },
+      concurrency: opts.concurrency ?? 10,
+      ...(opts.retry ? { retry: opts.retry } : {}),
+      ...(opts.metrics ? { metrics: opts.metrics } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
   }
 
   async listTasks(input: {
@@ -213,17 +193,16 @@ export class EcsDriver implements TaskReader, TaskWriter {
 
   /** Calls waiting in the queues (not yet sent), all APIs. */
   get queued(): number {
-    return this.queues.read.size + this.queues.write.size;
+    return this.caller.queued;
   }
 
   /** Waits for calls in flight; queued calls abort through the driver's signal. */
   async idle(): Promise<void> {
-    await Promise.all([this.queues.read.onIdle(), this.queues.write.onIdle()]);
+    await this.caller.idle();
   }
 
   destroy(): void {
-    this.queues.read.clear();
-    this.queues.write.clear();
+    this.caller.clear();
     if (!this.opts.client) this.client.destroy();
   }
 
@@ -252,57 +231,12 @@ export class EcsDriver implements TaskReader, TaskWriter {
     };
   }
 
-  /** One logical call: queue → token → attempt, retrying throttling and transient faults. */
-  private async call<T>(api: EcsApi, send: () => Promise<T>): Promise<T> {
-    const family = API_FAMILY[api];
-    const signal = this.opts.signal;
-    for (let attempt = 0; ; attempt++) {
-      signal?.throwIfAborted();
-      this.waiting[api]++;
-      this.depth(api);
-      let res: { ok: true; value: T } | { ok: false; err: unknown };
-      try {
-        res = (await this.queues[family].add(
-          async () => {
-            await this.buckets[family].take(signal);
-            this.waiting[api]--;
-            this.depth(api);
-            const end = this.opts.metrics?.awsRequestDuration.startTimer({ pool: this.opts.pool, api });
-            try {
-              return { ok: true as const, value: await send() };
-            } catch (err) {
-              return { ok: false as const, err };
-            } finally {
-              end?.();
-            }
-          },
-          signal ? { signal } : {},
-        )) as typeof res;
-      } catch (err) {
-        this.waiting[api] = Math.max(0, this.waiting[api] - 1);
-        this.depth(api);
-        throw err;
-      }
-      if (res.ok) {
-        this.count(api, "ok");
-        return res.value;
-      }
-      const cls = classifyError(res.err);
-      this.count(api, cls === "throttled" ? "throttled" : "error");
-      if (cls === "throttled") this.buckets[family].penalize();
-      if (cls === "fatal" || attempt + 1 >= this.retry.maxAttempts) {
-        throw res.err instanceof Error ? res.err : new Error(`${api} failed: ${String(res.err)}`);
-      }
-      await sleep(backoffMs(attempt, this.retry.baseMs, this.retry.maxMs), signal);
-    }
+  private call<T>(api: EcsApi, send: () => Promise<T>): Promise<T> {
+    return this.caller.call(api, send);
   }
 
-  private count(api: EcsApi, outcome: "ok" | "throttled" | "error" | "failure"): void {
-    this.opts.metrics?.awsRequestsTotal.inc({ pool: this.opts.pool, api, outcome });
-  }
-
-  private depth(api: EcsApi): void {
-    this.opts.metrics?.awsQueueDepth.set({ pool: this.opts.pool, api }, this.waiting[api]);
+  private count(api: EcsApi, outcome: "failure"): void {
+    this.caller.count(api, outcome);
   }
 }
 

@@ -1,12 +1,6 @@
 export * from "./types.js";
-export {
-  EcsDriver,
-  DEFAULT_RETRY,
-  type EcsDriverOptions,
-  type NetworkConfig,
-  type Placement,
-  type RetryPolicy,
-} from "./driver.js";
+export { EcsDriver, type EcsDriverOptions, type NetworkConfig, type Placement } from "./driver.js";
+export { Caller, DEFAULT_RETRY, type CallerMetrics, type CallerOptions, type RetryPolicy } from "./caller.js";
 export { observeEcs, type EcsObservation, type ObserveOptions } from "./observe.js";
 export { launchTasks, type LaunchResult } from "./launch.js";
 export { TokenBucket } from "./token-bucket.js";

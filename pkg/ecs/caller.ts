@@ -1,18 +1,22 @@
 /**
- * One rate-limited, retrying way to send an AWS call, in the style of pkg/ecs's driver and built
- * from its parts (TokenBucket, classifyError, backoffMs): a p-queue per API family in front of a
- * token bucket, full-jitter backoff on throttling and transient faults, the bucket emptied when
- * the server throttles anyway, and every attempt counted in warmpool_aws_requests_total.
+ * The one rate-limited, retrying way to send an AWS call (ECS and Auto Scaling drivers alike): a
+ * p-queue per API family in front of a token bucket sized like the service's, full-jitter backoff
+ * on throttling and transient faults, the bucket emptied when the server throttles anyway, and
+ * every attempt counted in warmpool_aws_requests_total{api,outcome}.
  */
 import PQueue from "p-queue";
-import {
-  backoffMs,
-  classifyError,
-  DEFAULT_RETRY,
-  TokenBucket,
-  type BucketLimit,
-  type RetryPolicy,
-} from "../ecs/index.js";
+import { backoffMs, classifyError } from "./errors.js";
+import { TokenBucket } from "./token-bucket.js";
+import type { BucketLimit } from "./types.js";
+
+export interface RetryPolicy {
+  /** Attempts in all for a throttled or transient (5xx, network) call. */
+  maxAttempts: number;
+  baseMs: number;
+  maxMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 8, baseMs: 100, maxMs: 5_000 };
 import type { Metrics } from "../metrics/index.js";
 import { sleep } from "../util/index.js";
 
@@ -90,6 +94,13 @@ export class Caller<A extends string, F extends string> {
     }
   }
 
+  /** Calls waiting in the queues (not yet sent), all APIs. */
+  get queued(): number {
+    let n = 0;
+    for (const q of this.queues.values()) n += q.size;
+    return n;
+  }
+
   async idle(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.onIdle()));
   }
@@ -98,7 +109,8 @@ export class Caller<A extends string, F extends string> {
     for (const q of this.queues.values()) q.clear();
   }
 
-  private count(api: A, outcome: "ok" | "throttled" | "error"): void {
+  /** Counts one attempt's outcome ("failure": answered, but the call did not do what it asked). */
+  count(api: A, outcome: "ok" | "throttled" | "error" | "failure"): void {
     this.opts.metrics?.awsRequestsTotal.inc({ pool: this.opts.pool, api, outcome });
   }
 
