@@ -2,6 +2,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { metricNamesOf } from "../../hack/checks/consistency/index.js";
+import { M } from "../../pkg/metrics/index.js";
 import { freePort, waitFor } from "../harness/index.js";
 
 /** One sample of an instant vector as the HTTP API returns it. */
@@ -123,4 +125,30 @@ export async function startPrometheus(opts: {
     },
     stop,
   };
+}
+
+/**
+ * Metrics a short live run cannot move: set only by the Auto Scaling pass, the adaptive policy or
+ * a failure this run does not provoke (docs/observability.md). Panels reading only these may show
+ * no data in a live test.
+ */
+export const NOT_IN_A_SHORT_RUN: readonly string[] = [
+  M.taskStartDuration,
+  M.refillDuration,
+  M.asgInstances,
+  M.asgDesiredCapacity,
+  M.asgPreparedCapacity,
+  M.runTaskFailuresTotal,
+  M.leaseExpiriesTotal,
+  M.configRejectionsTotal,
+  M.policyArrivalRate,
+  M.policyStartP90,
+  M.policyExpectedDemand,
+  M.policyRawTarget,
+  M.policyTarget,
+];
+
+/** True when a PromQL expression reads one of NOT_IN_A_SHORT_RUN. */
+export function excusedInShortRun(expr: string): boolean {
+  return metricNamesOf(expr).some((n) => NOT_IN_A_SHORT_RUN.some((x) => n.startsWith(x)));
 }
