@@ -3,17 +3,10 @@
  * (pkg/policy's parameters), validated with the same strict rules as every other field.
  */
 import { describe, expect, it } from "vitest";
-import {
-  DEFAULT_ADAPTIVE,
-  DEFAULT_DESIRED,
-  LIMITS,
-  validateDesiredState,
-  type ConfigError,
-} from "../../pkg/config/index.js";
+import { runRejectCases, type RejectCase } from "./config-fixtures.js";
+import { DEFAULT_ADAPTIVE, DEFAULT_DESIRED, LIMITS, validateDesiredState } from "../../pkg/config/index.js";
 
-type Expect = { field: string; rule: string; says?: RegExp }[];
-
-const rejects: { description: string; input: unknown; expected: Expect }[] = [
+const rejects: RejectCase[] = [
   {
     description: "policy must be one of the known words",
     input: { policy: "dynamic" },
@@ -111,21 +104,7 @@ const rejects: { description: string; input: unknown; expected: Expect }[] = [
 ];
 
 describe("validateDesiredState: policy and adaptive rejects", () => {
-  for (const tc of rejects) {
-    it(tc.description, () => {
-      const r = validateDesiredState(tc.input);
-      expect(r.ok).toBe(false);
-      const errors = (r as { errors: ConfigError[] }).errors;
-      expect(errors.map((e) => `${e.field}/${e.rule}`).sort()).toEqual(
-        tc.expected.map((e) => `${e.field}/${e.rule}`).sort(),
-      );
-      for (const e of tc.expected) {
-        const got = errors.find((x) => x.field === e.field && x.rule === e.rule)!;
-        expect(got.message.startsWith(`${e.field}: `)).toBe(true);
-        if (e.says) expect(got.message).toMatch(e.says);
-      }
-    });
-  }
+  runRejectCases(rejects);
 });
 
 describe("validateDesiredState: policy and adaptive accepts", () => {

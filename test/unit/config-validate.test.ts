@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { runRejectCases, type RejectCase } from "./config-fixtures.js";
 import {
   DEFAULT_DESIRED,
   LIMITS,
@@ -8,9 +9,7 @@ import {
   type ConfigError,
 } from "../../pkg/config/index.js";
 
-type Expect = { field: string; rule: string; says?: RegExp }[];
-
-const rejects: { description: string; input: unknown; expected: Expect }[] = [
+const rejects: RejectCase[] = [
   {
     description: "unknown field in lower case suggests the camelCase name",
     input: { minwarm: 8 },
@@ -135,21 +134,7 @@ const rejects: { description: string; input: unknown; expected: Expect }[] = [
 ];
 
 describe("validateDesiredState rejects", () => {
-  for (const tc of rejects) {
-    it(tc.description, () => {
-      const r = validateDesiredState(tc.input);
-      expect(r.ok).toBe(false);
-      const errors = (r as { errors: ConfigError[] }).errors;
-      expect(errors.map((e) => `${e.field}/${e.rule}`).sort()).toEqual(
-        tc.expected.map((e) => `${e.field}/${e.rule}`).sort(),
-      );
-      for (const e of tc.expected) {
-        const got = errors.find((x) => x.field === e.field && x.rule === e.rule)!;
-        expect(got.message.startsWith(`${e.field}: `)).toBe(true);
-        if (e.says) expect(got.message).toMatch(e.says);
-      }
-    });
-  }
+  runRejectCases(rejects);
 });
 
 describe("validateDesiredState accepts", () => {
