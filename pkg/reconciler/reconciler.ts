@@ -372,14 +372,18 @@ export class Reconciler {
     return arn;
   }
 
-  /** RunTask failures in a row by reason feed the planner's backoff; a clean launch resets them. */
+  /**
+   * Passes in a row whose RunTask calls failed, by reason, feed the planner's backoff; a clean
+   * launch resets them. One failed pass counts once per reason however many tasks it asked for,
+   * so a single failed batch of ten does not push the next try out by 2^9 backoff steps.
+   */
   private noteLaunches(o: ActOutcome): void {
     if (o.ranAt !== undefined) this.lastRunAtMs = o.ranAt;
     if (o.runFailures.length > 0) {
       const now = Date.now();
-      for (const f of o.runFailures) {
-        const prev = this.runFailures.get(f.reason);
-        this.runFailures.set(f.reason, { count: (prev?.count ?? 0) + 1, lastAtMs: now });
+      for (const reason of new Set(o.runFailures.map((f) => f.reason))) {
+        const prev = this.runFailures.get(reason);
+        this.runFailures.set(reason, { count: (prev?.count ?? 0) + 1, lastAtMs: now });
       }
     } else if (o.launched.length > 0) {
       this.runFailures.clear();
