@@ -21,8 +21,9 @@ describe("reconciler after a Redis state loss (real Redis, emulator over HTTP)",
     // Redis loses everything (a restart without persistence): records, claims, the birth marker.
     // The stand-in bridges registered these tasks already and do not register them again, as a
     // bridge serving a session would not.
-    await world.redis.flushall();
-    await setDesired(world, desired);
+    // The desired state is written back in the same transaction: with the key missing even for a
+    // moment the reconciler would rightly apply the defaults (minWarm 5) and fill to them.
+    await world.redis.multi().flushall().set(world.keys.config, JSON.stringify(desired)).exec();
 
     await waitFor(
       "3 new warm tasks beside the lost ones",
