@@ -46,7 +46,13 @@ export interface StatusReport {
     claimed: number;
     draining: number;
     waiting: number;
+    /** Records only (what Redis holds). */
     total: number;
+    /**
+     * Live in ECS, started before the pool's state in this Redis began, with no record (Redis lost
+     * its data): the reconciler's count from its last pass; never stopped by it.
+     */
+    unaccounted: number;
   };
   /** claimed / (starting + warm + claimed). */
   utilization: number;
@@ -102,9 +108,11 @@ export async function gatherStatus(ctx: CtlContext, opts: StatusOptions = {}): P
     lastRejection = { message: snapshot.config.lastRejection };
   }
 
-  const actual = { starting: 0, warm: 0, claimed: 0, draining: 0, waiting, total: 0 };
+  const snapshotCounts = (snapshot as { counts?: { unaccounted?: unknown } } | null)?.counts;
+  const unaccounted = Number(snapshotCounts?.unaccounted ?? 0) || 0;
+  const actual = { starting: 0, warm: 0, claimed: 0, draining: 0, waiting, total: 0, unaccounted };
   for (const t of tasks) {
-    if (t.state in actual && t.state !== "waiting" && t.state !== "total") {
+    if (t.state === "starting" || t.state === "warm" || t.state === "claimed" || t.state === "draining") {
       actual[t.state as "starting" | "warm" | "claimed" | "draining"]++;
       actual.total++;
     }
@@ -181,6 +189,12 @@ export function assessHealth(
   const old = r.revisions.filter((v) => !v.target);
   if (r.revisions.some((v) => v.target) && old.some((v) => v.warm + v.starting > 0)) {
     warnings.push("rollout in progress: warm tasks of an old revision remain");
+  }
+  if (r.actual.unaccounted > 0) {
+    warnings.push(
+      `${r.actual.unaccounted} live task(s) have no record: they started before this Redis state ` +
+        "began (Redis lost its data?); held, never stopped by the reconciler; see docs/reliability.md",
+    );
   }
   if (r.drain && r.drain.idleLeft > 0)
     warnings.push(`drain in progress: ${r.drain.idleLeft} idle task(s) left`);

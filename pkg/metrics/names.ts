@@ -41,7 +41,8 @@ export const M = {
  * Bounded label values, as runtime lists so the consistency check can reject a dashboard or rule
  * that filters on a value no process ever emits (`outcome="hits"`).
  */
-export const TASK_STATES = ["starting", "warm", "claimed", "draining"] as const;
+/** Record states, and `unaccounted`: live in ECS, started before this Redis state, no record. */
+export const TASK_STATES = ["starting", "warm", "claimed", "draining", "unaccounted"] as const;
 export const CLAIM_OUTCOMES = ["hit", "queued", "timeout", "error"] as const;
 export const AWS_OUTCOMES = ["ok", "throttled", "error", "failure"] as const;
 export const RECONCILE_RESULTS = ["ok", "partial", "error", "skipped"] as const;

@@ -70,6 +70,8 @@ export function publishPassMetrics(m: Metrics, pool: string, p: Plan, observed: 
   m.tasks.set({ pool, state: "warm" }, c.warm);
   m.tasks.set({ pool, state: "claimed" }, c.claimed);
   m.tasks.set({ pool, state: "draining" }, c.draining);
+  // Live in ECS, started before this Redis state, no record: held, never stopped (docs/planner.md).
+  m.tasks.set({ pool, state: "unaccounted" }, c.unaccounted ?? 0);
   m.desiredWarm.set({ pool }, p.target);
   m.claimsWaiting.set({ pool }, c.waiting);
   const live = c.starting + c.warm + c.claimed;

@@ -15,7 +15,7 @@ function base(): Omit<StatusReport, "health"> {
     lastPassAgeMs: 1_000,
     desired: { key: "valid", inForce: DEFAULT_DESIRED, errors: [], lastRejection: null },
     target: 5,
-    actual: { starting: 0, warm: 5, claimed: 2, draining: 0, waiting: 0, total: 7 },
+    actual: { starting: 0, warm: 5, claimed: 2, draining: 0, waiting: 0, total: 7, unaccounted: 0 },
     utilization: 2 / 7,
     revisions: [],
     drain: null,
@@ -108,6 +108,22 @@ describe("assessHealth", () => {
 });
 
 describe("rendering", () => {
+  it("tasks whose records Redis lost: a warning, their own row, counted in total (healthy)", () => {
+    const quiet = renderStatus(
+      { ...base(), health: assessHealth(base()) },
+      { color: false, isTTY: false, columns: 200 },
+    );
+    expect(quiet).not.toMatch(/unaccounted|no record/);
+    const r = base();
+    r.actual.unaccounted = 3;
+    const h = assessHealth(r);
+    expect(h.exitCode).toBe(0);
+    expect(h.warnings.join("\n")).toMatch(/3 live task\(s\) have no record.*never stopped/);
+    const text = renderStatus({ ...r, health: h }, { color: false, isTTY: false, columns: 200 });
+    expect(text).toMatch(/^unaccounted\s+3\s+0 \(no record\)$/m);
+    expect(text).toMatch(/^total\s+10\s/m);
+  });
+
   it("piped text carries no escape codes; a TTY gets colour and rules", () => {
     const r = { ...base(), health: assessHealth(base()) };
     const plain = renderStatus(r, { color: false, isTTY: false, columns: 80 });

@@ -109,6 +109,7 @@ describe("dashboards and rules against a real Prometheus", () => {
       warm: 5,
       claimed: 3,
       draining: 1,
+      unaccounted: 0,
     });
     // Claims of 0.8 s fall in the (0.5, 1] bucket, claims of 14 s in (10, 15].
     const p99 = async (pool: string): Promise<number> => {

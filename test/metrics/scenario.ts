@@ -6,7 +6,7 @@ import type { Metrics } from "../../pkg/metrics/index.js";
  *   healthy — warm tasks to spare, fast claims, no failures: every alert must stay quiet;
  *   broken  — empty while claims wait, slow cold claims, no leader, an invalid desired state,
  *             throttled RunTask, failed and never-registering starts, expiring leases, a
- *             stalled loop: every alert must fire;
+ *             stalled loop, tasks whose records Redis lost: every alert must fire;
  *   gone    — had a leader whose process then vanished (its series go stale).
  * Gauges are set once, counters and histograms move on every tick.
  */
@@ -23,13 +23,13 @@ export function runScenario(m: Metrics, tickMs = 200): Scenario {
   const b = { pool: POOLS.broken };
   const nowS = (): number => Date.now() / 1000;
 
-  const states = (pool: string, counts: [number, number, number, number]): void => {
-    (["starting", "warm", "claimed", "draining"] as const).forEach((state, i) =>
+  const states = (pool: string, counts: [number, number, number, number, number]): void => {
+    (["starting", "warm", "claimed", "draining", "unaccounted"] as const).forEach((state, i) =>
       m.tasks.set({ pool, state }, counts[i] as number),
     );
   };
-  states(h.pool, [1, 5, 3, 1]);
-  states(b.pool, [0, 0, 8, 2]);
+  states(h.pool, [1, 5, 3, 1, 0]);
+  states(b.pool, [0, 0, 8, 2, 2]);
   for (const [labels, desired, util, waiting, idle, leader, valid] of [
     [h, 5, 0.3, 0, 42, 1, 1],
     [b, 5, 1, 3, 0, 0, 0],

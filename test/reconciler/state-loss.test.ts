@@ -1,6 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { Registry } from "prom-client";
+import type { StatusReport } from "../../pkg/ctl/index.js";
+import { createMetrics } from "../../pkg/metrics/index.js";
+import { ctl } from "../ctl/env.js";
 import { waitFor } from "../harness/index.js";
-import { setDesired, startWorld, type World } from "./env.js";
+import { metricValue, setDesired, startWorld, type World } from "./env.js";
 
 describe("reconciler after a Redis state loss (real Redis, emulator over HTTP)", () => {
   let w: World | undefined;
@@ -14,7 +18,8 @@ describe("reconciler after a Redis state loss (real Redis, emulator over HTTP)",
     const world = w;
     const desired = { minWarm: 3, maxWarm: 10, replenishThreshold: 1 };
     await setDesired(world, desired);
-    await world.startReconciler({ "resync-interval": "200ms", "visibility-grace": "1s" });
+    const metrics = createMetrics(new Registry(), { defaults: false });
+    await world.startReconciler({ "resync-interval": "200ms", "visibility-grace": "1s" }, metrics);
     await waitFor("3 warm", async () => (await world.states()).warm === 3, 20_000);
     const before = world.live().map((t) => t.taskArn);
 
@@ -38,6 +43,23 @@ describe("reconciler after a Redis state loss (real Redis, emulator over HTTP)",
       counts?: { unaccounted?: number };
     };
     expect(status.counts?.unaccounted).toBe(3);
+
+    // On-call sees them: the gauge, and `ctl status` (a warning and a row, still healthy).
+    const unaccounted = { pool: world.pool, state: "unaccounted" };
+    expect(await metricValue(metrics, "tasks", unaccounted)).toBe(3);
+    const r = await ctl([
+      "ctl",
+      "status",
+      "--redis-url",
+      world.redisServer.url,
+      "--pool",
+      world.pool,
+      "-o",
+      "json",
+    ]);
+    const report = JSON.parse(r.out) as StatusReport;
+    expect(report.actual).toMatchObject({ warm: 3, unaccounted: 3 });
+    expect(report.health.warnings.join("\n")).toMatch(/3 live task\(s\) have no record/);
   });
 
   it("still stops a genuine orphan: a pool task launched after the state began that never got a record", async () => {
