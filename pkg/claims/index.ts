@@ -1,6 +1,6 @@
 /** The claim protocol (DESIGN §3–4): Lua scripts over one pool's Redis keys, for every role. */
 export { ClaimService, type ClaimServiceOptions, type PoolSummary } from "./claim-service.js";
-export { PoolStore } from "./pool-store.js";
+export { PoolStore, FencedError, type PoolStoreOptions } from "./pool-store.js";
 export { TaskChannel, type RegisterResult, type ReadyResult } from "./task-channel.js";
 export { ClaimKeys, ENDED_CLAIM_RETENTION_MS, IDEMPOTENCY_TTL_MS, EVENTS_MAXLEN } from "./claim-keys.js";
 export { defineScripts } from "./scripts.js";

@@ -11,15 +11,42 @@ import { defineScripts, queueScript, runScript } from "./scripts.js";
 /** Leases expired per script call; the loop repeats until none is left. */
 const EXPIRE_BATCH = 500;
 
+/**
+ * A write refused because the caller's lease epoch is no longer the pool's: a newer leader's term
+ * began. Nothing was changed; the caller must stop acting (the pass is abandoned).
+ */
+export class FencedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "FencedError";
+  }
+}
+
+export interface PoolStoreOptions {
+  /**
+   * The caller's leader-lease epoch (its fencing token), read at every write. When set, the
+   * cordon, expire, forget and record-launch scripts change nothing unless it is still the pool's
+   * `epoch`, and the call throws FencedError. A deposed reconciler whose lease check passed just
+   * before a takeover thus cannot write after it. Without it (tools, tests) writes are not fenced.
+   */
+  fence?: () => number;
+}
+
 export class PoolStore {
   private readonly keys: ClaimKeys;
 
   constructor(
     private readonly redis: Redis,
     readonly pool: string,
+    private readonly opts: PoolStoreOptions = {},
   ) {
     this.keys = new ClaimKeys(pool);
     defineScripts(redis);
+  }
+
+  /** The epoch argument of a fenced script: the caller's epoch, or "" when not fenced. */
+  private fenceArg(): string {
+    return this.opts.fence ? String(this.opts.fence()) : "";
   }
 
   /** All task records of the pool (for the planner) and the waiting-claim count, read consistently enough for one pass. */
@@ -33,19 +60,23 @@ export class PoolStore {
   /** Record launches RunTask returned: `starting`, never overwriting an existing record (HSETNX semantics). */
   async recordLaunches(tasks: { taskId: string; taskArn: string; revision: string }[]): Promise<void> {
     if (tasks.length === 0) return;
+    const fence = this.fenceArg();
     const p = this.redis.pipeline();
     for (const t of tasks) {
       queueScript(
         this.redis,
         p,
         "record-launch",
-        [this.keys.task(t.taskId), this.keys.tasks],
-        [t.taskId, t.taskArn, t.revision],
+        [this.keys.task(t.taskId), this.keys.tasks, this.keys.epoch],
+        [t.taskId, t.taskArn, t.revision, fence],
       );
     }
     const results = await p.exec();
     const failed = results?.find(([err]) => err);
-    if (failed?.[0]) throw new Error(`recording ${tasks.length} launches`, { cause: failed[0] });
+    if (failed?.[0]) {
+      fenced(failed[0]);
+      throw new Error(`recording ${tasks.length} launches`, { cause: failed[0] });
+    }
   }
 
   /** starting|warm → draining only if not claimed (atomic, Lua). Returns false when it was claimed (or gone): then the caller must NOT stop it. */
@@ -54,9 +85,9 @@ export class PoolStore {
     const r = await runScript(
       this.redis,
       "cordon",
-      [k.task(taskId), k.warm, k.events, k.inbox(taskId)],
-      [taskId, reason],
-    );
+      [k.task(taskId), k.warm, k.events, k.inbox(taskId), k.epoch],
+      [taskId, reason, this.fenceArg()],
+    ).catch(rethrowFenced);
     return Number(r) === 1;
   }
 
@@ -68,9 +99,9 @@ export class PoolStore {
       const batch = (await runScript(
         this.redis,
         "expire",
-        [k.claims, k.events],
-        [k.claimPrefix, k.taskPrefix, EXPIRE_BATCH, k.readyChannel, ENDED_CLAIM_RETENTION_MS],
-      )) as string[];
+        [k.claims, k.events, k.epoch],
+        [k.claimPrefix, k.taskPrefix, EXPIRE_BATCH, k.readyChannel, ENDED_CLAIM_RETENTION_MS, this.fenceArg()],
+      ).catch(rethrowFenced)) as string[];
       drained.push(...batch);
       // Fewer than a batch drained means the script saw fewer due claims (it drains every due one it reads).
       if (batch.length < EXPIRE_BATCH) {
@@ -86,9 +117,9 @@ export class PoolStore {
     await runScript(
       this.redis,
       "forget",
-      [k.task(taskId), k.tasks, k.warm, k.claims, k.inbox(taskId)],
-      [taskId, k.claimPrefix, k.readyChannel, ENDED_CLAIM_RETENTION_MS],
-    );
+      [k.task(taskId), k.tasks, k.warm, k.claims, k.inbox(taskId), k.epoch],
+      [taskId, k.claimPrefix, k.readyChannel, ENDED_CLAIM_RETENTION_MS, this.fenceArg()],
+    ).catch(rethrowFenced);
   }
 
   /** Append to the events stream (capped). */
@@ -101,4 +132,14 @@ export class PoolStore {
     const [s, us] = await this.redis.time();
     return Number(s) * 1000 + Math.floor(Number(us) / 1000);
   }
+}
+
+/** Throws FencedError when a script refused for a stale epoch. */
+function fenced(err: unknown): void {
+  if (err instanceof Error && err.message.startsWith("FENCED")) throw new FencedError(err.message);
+}
+
+function rethrowFenced(err: unknown): never {
+  fenced(err);
+  throw err;
 }

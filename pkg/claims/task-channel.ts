@@ -104,8 +104,8 @@ export class TaskChannel {
     const r = await runScript(
       this.redis,
       "cordon",
-      [k.task(this.taskId), k.warm, k.events, k.inbox(this.taskId)],
-      [this.taskId, reason],
+      [k.task(this.taskId), k.warm, k.events, k.inbox(this.taskId), k.epoch],
+      [this.taskId, reason, ""], // a bridge holds no lease: not fenced
     );
     return Number(r) === 1;
   }

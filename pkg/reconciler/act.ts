@@ -50,6 +50,8 @@ export async function act(ctx: ActContext, actions: Action[]): Promise<ActOutcom
   const count = (action: string, reason: string, n = 1): void =>
     ctx.metrics?.actionsTotal.inc({ pool: ctx.pool, action, reason }, n);
   const fail = (what: string, err: unknown): void => {
+    // Lease lost, shutdown, or a write fenced off by a newer term: the whole pass stops here.
+    if (isStopSignal(err)) throw err;
     const msg = `${what}: ${err instanceof Error ? err.message : String(err)}`;
     out.errors.push(msg);
     ctx.log.warn({ err: errText(err) }, what);
@@ -98,7 +100,8 @@ export async function act(ctx: ActContext, actions: Action[]): Promise<ActOutcom
           `RunTask reported ${r.failures.length} failure(s)`,
         );
       }
-      if (r.errors.some((e) => e.name === "LeaseLostError" || e.name === "AbortError")) throw r.errors[0];
+      const stop = r.errors.find(isStopSignal);
+      if (stop) throw stop;
     }
   })();
 
@@ -166,6 +169,12 @@ export async function act(ctx: ActContext, actions: Action[]): Promise<ActOutcom
   const settled = await Promise.allSettled([launching, stopping]);
   for (const s of settled) if (s.status === "rejected") throw s.reason;
   return out;
+}
+
+/** Errors that end a pass rather than one action: lease lost, shutdown, a fenced write. */
+export function isStopSignal(err: unknown): boolean {
+  const name = (err as Error | undefined)?.name;
+  return name === "LeaseLostError" || name === "AbortError" || name === "FencedError";
 }
 
 function errText(err: unknown): string {

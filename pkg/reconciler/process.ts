@@ -84,12 +84,13 @@ export async function startReconcilerProcess(
     metrics,
     log,
   });
-  const reconciler = new Reconciler({
+  const reconciler: Reconciler = new Reconciler({
     capacity,
     pool: cfg.pool,
     redis,
     ecs: driver,
-    store: new PoolStore(redis, cfg.pool),
+    // Every Redis write of a pass is fenced by this process's lease epoch (read at the write).
+    store: new PoolStore(redis, cfg.pool, { fence: (): number => reconciler.lease.epoch }),
     desired: deps.desired ?? createDesiredSource({ redis, pool: cfg.pool, log, metrics }),
     plan: deps.plan ?? defaultPlan,
     taskDefinition: cfg.taskDefinition,

@@ -10,7 +10,7 @@ import { AdaptiveSizer } from "./adaptive-sizer.js";
 import { DrainSource } from "./drain-source.js";
 import { readStateBirth } from "./state-birth.js";
 import { PoolTiming } from "./pool-timing.js";
-import { act, type ActOutcome } from "./act.js";
+import { act, isStopSignal, type ActOutcome } from "./act.js";
 import { capacitySummary, countActions, errMsg, publishPassMetrics, runCapacityPass } from "./pass-steps.js";
 import type { DesiredReading, DesiredSource, PoolState } from "./ports.js";
 import { emptyStatus, type PassResult, type StatusSnapshot } from "./status.js";
@@ -303,10 +303,12 @@ export class Reconciler {
         }
       }
     } catch (err) {
-      if (err instanceof LeaseLostError || (err as Error).name === "AbortError") {
+      if (isStopSignal(err)) {
         result = "skipped";
         reason = `pass abandoned: ${errMsg(err)}`;
         log.warn(reason);
+        // Redis refused a write for a stale epoch: a newer term began. Let the lease find out now.
+        if ((err as Error).name === "FencedError") void this.lease.renew().catch(() => undefined);
       } else {
         result = "error";
         reason = `pass failed: ${errMsg(err)}`;

@@ -1,9 +1,16 @@
 --[[ Take a task out of the pool before stopping it: starting|warm → draining, only if not claimed.
   Atomic with claim-6.lua, so a claim and a stop can never both win.
   Input:  KEYS[1] task:<taskId>  KEYS[2] warm (zset)  KEYS[3] events (stream)  KEYS[4] task:<taskId>:inbox
-          ARGV[1] taskId  ARGV[2] reason
+          KEYS[5] epoch (the leader lease's fencing token)
+          ARGV[1] taskId  ARGV[2] reason  ARGV[3] the caller's lease epoch, or "" (a bridge: not fenced)
   Output: 1  draining now (or already): safe to stop
-          0  claimed, or no record: must NOT be stopped by this path ]]
+          0  claimed, or no record: must NOT be stopped by this path
+          error "FENCED: ..." ARGV[3] is not the current epoch: nothing changed ]]
+-- Fencing: a reconciler passes its lease epoch; once a newer term began it changes nothing.
+if ARGV[3] ~= '' and redis.call('GET', KEYS[5]) ~= ARGV[3] then
+  return redis.error_reply('FENCED: the lease epoch is ' .. (redis.call('GET', KEYS[5]) or 'none') ..
+    ', this caller holds epoch ' .. ARGV[3])
+end
 local state = redis.call('HGET', KEYS[1], 'state')
 if state == 'draining' then return 1 end
 if state ~= 'starting' and state ~= 'warm' then return 0 end

@@ -1,9 +1,16 @@
 --[[ Reconciler: remove the record of a task ECS no longer has. A claim it still served is ended as
   `lost` (its user's session died with the task) and the claimant is told.
   Input:  KEYS[1] task:<taskId>  KEYS[2] tasks (set)  KEYS[3] warm (zset)  KEYS[4] claims (zset)
-          KEYS[5] task:<taskId>:inbox
+          KEYS[5] task:<taskId>:inbox  KEYS[6] epoch (the lease's fencing token)
           ARGV[1] taskId  ARGV[2] claim key prefix  ARGV[3] ready channel  ARGV[4] retention ms of an ended claim
-  Output: 1 a record was removed, 0 there was none ]]
+          ARGV[5] the caller's lease epoch, or "" (not fenced)
+  Output: 1 a record was removed, 0 there was none
+          error "FENCED: ..." ARGV[5] is not the current epoch: nothing changed ]]
+-- Fencing: a reconciler passes its lease epoch; once a newer term began it changes nothing.
+if ARGV[5] ~= '' and redis.call('GET', KEYS[6]) ~= ARGV[5] then
+  return redis.error_reply('FENCED: the lease epoch is ' .. (redis.call('GET', KEYS[6]) or 'none') ..
+    ', this caller holds epoch ' .. ARGV[5])
+end
 local claimId = redis.call('HGET', KEYS[1], 'claimId')
 if claimId then
   local claimKey = ARGV[2] .. claimId
