@@ -29,7 +29,7 @@ export async function runGateway(cfg: GatewayConfig): Promise<RunningGateway & {
   const logger = createLogger({ bindings: { component: "gateway", pool: cfg.pool } });
   const tokens = loadTokens({ env: cfg.tokens, file: cfg.tokensFile });
   const redisOpts = { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000 };
-  const redis = new Redis(cfg.redisUrl, { ...redisOpts, lazyConnect: true });
+  const redis = new Redis(cfg.redisUrl, { ...redisOpts, lazyConnect: true, enableAutoPipelining: true });
   const subscriber = new Redis(cfg.redisUrl, { ...redisOpts, lazyConnect: true, enableOfflineQueue: true });
   logOutages(redis, "redis connection", logger);
   logOutages(subscriber, "redis subscriber", logger);
