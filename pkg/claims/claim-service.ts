@@ -13,6 +13,7 @@ import { ClaimNotices } from "./notices.js";
 import { parseSnapshot } from "./records.js";
 import { defineScripts, runScript } from "./scripts.js";
 import type {
+  ClaimHandle,
   ClaimNotice,
   ClaimRequest,
   ClaimResult,
@@ -94,23 +95,46 @@ export class ClaimService {
     if (this.ownSubscriber) this.subscriber.disconnect();
   }
 
-  /** Throws InvalidClaimInput for bad input; Redis errors propagate (the gateway answers 503). */
+  /**
+   * Claims a task for a user and resolves once its bridge reports the session ready (or the claim
+   * ends otherwise). Throws InvalidClaimInput for bad input; Redis errors propagate (the gateway
+   * answers 503).
+   */
   async claim(req: ClaimRequest): Promise<ClaimResult> {
+    return (await this.begin(req)).result;
+  }
+
+  /**
+   * The claim in two steps: resolves when the claim script has answered (a warm task taken, or the
+   * claim queued), with `result` settling as `claim()` does. Same validation, errors and metrics.
+   */
+  async begin(req: ClaimRequest): Promise<ClaimHandle> {
     const t0 = performance.now();
     const desired = req.leaseSeconds === undefined ? this.desiredLease?.current() : undefined;
     const limits = desired === undefined ? this.limits : { ...this.limits, defaultLeaseSeconds: desired };
     const v = validateClaimRequest(req, limits);
-    let result: ClaimResult;
+    let handle: ClaimHandle;
     try {
-      result = await this.claimValid(v.userId, v.leaseMs, v.waitMs, v.idempotencyKey);
+      handle = await this.takeOrQueue(v.userId, v.leaseMs, v.waitMs, v.idempotencyKey);
     } catch (e) {
       this.observe("error", t0);
       throw e;
     }
-    if (result.outcome === "ready") this.observe(result.claim.warm ? "hit" : "queued", t0);
-    else if (result.outcome === "timeout") this.observe("timeout", t0);
-    else if (result.outcome === "failed") this.observe("error", t0);
-    return result;
+    const result = handle.result.then(
+      (r) => {
+        if (r.outcome === "ready") this.observe(r.claim.warm ? "hit" : "queued", t0);
+        else if (r.outcome === "timeout") this.observe("timeout", t0);
+        else if (r.outcome === "failed") this.observe("error", t0);
+        return r;
+      },
+      (e: unknown) => {
+        this.observe("error", t0);
+        throw e;
+      },
+    );
+    // A caller that only looks at the stage must not leave an unhandled rejection behind.
+    result.catch(() => undefined);
+    return { ...handle, result };
   }
 
   async heartbeat(claimId: string, leaseSeconds?: number): Promise<HeartbeatResult> {
@@ -168,12 +192,12 @@ export class ClaimService {
     this.opts.metrics?.claimsWaiting.set({ pool: this.pool }, waiting);
   }
 
-  private async claimValid(
+  private async takeOrQueue(
     userId: string,
     leaseMs: number,
     waitMs: number,
     idem?: string,
-  ): Promise<ClaimResult> {
+  ): Promise<ClaimHandle> {
     const k = this.keys;
     const claimId = randomUUID();
     // Listen before the claim exists, so a ready notice can never come before the listener.
@@ -202,19 +226,40 @@ export class ClaimService {
     switch (Number(reply[0])) {
       case 1:
         pending.arm(Math.max(this.readyTimeoutMs, waitMs));
-        return this.settle(claimId, await pending.promise);
+        return {
+          stage: "assigned",
+          claimId,
+          taskId: String(reply[2]),
+          result: pending.promise.then((n) => this.settle(claimId, n)),
+        };
       case 0:
         pending.arm(waitMs);
-        return this.settle(claimId, await pending.promise);
+        return { stage: "queued", claimId, result: pending.promise.then((n) => this.settle(claimId, n)) };
       case -1:
         pending.cancel();
-        return { outcome: "timeout", claimId, reason: "the pool has no warm task and waitMs is 0" };
-      case 2:
+        return {
+          stage: "settled",
+          claimId,
+          result: Promise.resolve({
+            outcome: "timeout",
+            claimId,
+            reason: "the pool has no warm task and waitMs is 0",
+          }),
+        };
+      case 2: {
         pending.cancel();
-        return this.replay(String(reply[1]), waitMs);
+        const earlier = String(reply[1]);
+        return { stage: "replayed", claimId: earlier, result: this.replay(earlier, waitMs) };
+      }
       default:
         pending.cancel();
-        return { outcome: "conflict", reason: "Idempotency-Key was already used for another userId" };
+        return {
+          stage: "settled",
+          result: Promise.resolve({
+            outcome: "conflict",
+            reason: "Idempotency-Key was already used for another userId",
+          }),
+        };
     }
   }
 

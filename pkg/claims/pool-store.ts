@@ -100,7 +100,14 @@ export class PoolStore {
         this.redis,
         "expire",
         [k.claims, k.events, k.epoch],
-        [k.claimPrefix, k.taskPrefix, EXPIRE_BATCH, k.readyChannel, ENDED_CLAIM_RETENTION_MS, this.fenceArg()],
+        [
+          k.claimPrefix,
+          k.taskPrefix,
+          EXPIRE_BATCH,
+          k.readyChannel,
+          ENDED_CLAIM_RETENTION_MS,
+          this.fenceArg(),
+        ],
       ).catch(rethrowFenced)) as string[];
       drained.push(...batch);
       // Fewer than a batch drained means the script saw fewer due claims (it drains every due one it reads).

@@ -50,6 +50,25 @@ export type ClaimResult =
    */
   | { outcome: "ended"; claimId: string; state: ClaimState; replayed?: boolean };
 
+/**
+ * A claim as soon as the claim script answered (one Redis round trip), before the task is ready:
+ * for a session service that shows progress ("task assigned, preparing your workspace") or does
+ * other work meanwhile. `result` settles exactly as `claim()` would.
+ */
+export interface ClaimHandle {
+  /**
+   * `assigned`: a warm task was taken for this claim (`taskId`), init_user is on its way;
+   * `queued`: the pool was empty, the claim waits FIFO for the next task to register;
+   * `replayed`: the Idempotency-Key names an earlier claim, whose outcome `result` gives;
+   * `settled`: nothing to wait for (empty pool with waitMs 0, or a key used for another user).
+   */
+  stage: "assigned" | "queued" | "replayed" | "settled";
+  claimId?: string;
+  /** The task taken, when `assigned`. */
+  taskId?: string;
+  result: Promise<ClaimResult>;
+}
+
 export type HeartbeatResult =
   | { outcome: "renewed"; leaseExpiresAtMs: number }
   | { outcome: "unknown" }

@@ -122,6 +122,35 @@ describe("claim protocol (real redis-server, real Lua)", () => {
     expect(await redis.zcard(ctx.keys.warm)).toBe(0);
   });
 
+  it("begin(): the claim script's answer first (task taken or claim queued), then the same result as claim()", async () => {
+    // Nothing answers init_user yet: `assigned` must come before any ready report.
+    await ctx.responder.stop();
+    const [warm] = await registerWarm(redis, ctx.pool, 1);
+    const h = await ctx.svc.begin({ userId: "ann", waitMs: 5_000 });
+    expect(h.stage).toBe("assigned");
+    expect(h.taskId).toBe(warm);
+    expect(await redis.hmget(ctx.keys.task(warm!), "state", "claimId")).toEqual(["claimed", h.claimId]);
+    expect(await redis.hget(ctx.keys.claim(h.claimId!), "state")).toBe("assigned");
+    const queued = await ctx.svc.begin({ userId: "bea", waitMs: 5_000 });
+    expect(queued.stage).toBe("queued");
+    expect(await redis.lrange(ctx.keys.waiting, 0, -1)).toEqual([queued.claimId]);
+
+    // The bridges report ready now (a new responder), and a task registers for the queued claim.
+    ctx.responder = await startReadyResponder(redis, new Redis(server.url), ctx.pool);
+    await new TaskChannel(redis, ctx.pool, warm!).reportReady(h.claimId!);
+    const [fresh] = await registerWarm(redis, ctx.pool, 1, "fresh-");
+    const [a, b] = await Promise.all([h.result, queued.result]);
+    expect(a).toMatchObject({ outcome: "ready", claim: { claimId: h.claimId, taskId: warm, warm: true } });
+    expect(b).toMatchObject({
+      outcome: "ready",
+      claim: { claimId: queued.claimId, taskId: fresh, warm: false },
+    });
+
+    const empty = await ctx.svc.begin({ userId: "cid", waitMs: 0 });
+    expect(empty.stage).toBe("settled");
+    expect((await empty.result).outcome).toBe("timeout");
+  });
+
   it("waitMs runs out: a clean timeout, the claim leaves the queue, a later task stays warm", async () => {
     const r = await ctx.svc.claim({ userId: "late", waitMs: 300 });
     expect(r.outcome).toBe("timeout");
