@@ -26,7 +26,7 @@ export interface PoolStoreOptions {
   /**
    * The caller's leader-lease epoch (its fencing token), read at every write. When set, the
    * cordon, expire, forget and record-launch scripts change nothing unless it is still the pool's
-   * `epoch`, and the call throws FencedError. A deposed reconciler whose lease check passed just
+   * `epoch`, and the call throws FencedError (mark-orphan too). A deposed reconciler whose lease check passed just
    * before a takeover thus cannot write after it. Without it (tools, tests) writes are not fenced.
    */
   fence?: () => number;
@@ -87,6 +87,22 @@ export class PoolStore {
       "cordon",
       [k.task(taskId), k.warm, k.events, k.inbox(taskId), k.epoch],
       [taskId, reason, this.fenceArg()],
+    ).catch(rethrowFenced);
+    return Number(r) === 1;
+  }
+
+  /**
+   * Before an orphan stop (a live pool task with no record): writes a `draining` record so a late
+   * registration is refused. False when a record exists (the bridge registered meanwhile): then
+   * the caller must NOT stop it; the next pass sees the record.
+   */
+  async markOrphan(taskId: string, taskArn: string): Promise<boolean> {
+    const k = this.keys;
+    const r = await runScript(
+      this.redis,
+      "mark-orphan",
+      [k.task(taskId), k.tasks, k.epoch],
+      [taskId, taskArn, this.fenceArg()],
     ).catch(rethrowFenced);
     return Number(r) === 1;
   }

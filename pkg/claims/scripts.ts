@@ -18,6 +18,7 @@ export type ScriptName =
   | "cordon"
   | "record-launch"
   | "forget"
+  | "mark-orphan"
   | "snapshot";
 
 let scripts: LuaScripts<ScriptName> | undefined;

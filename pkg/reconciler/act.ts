@@ -148,6 +148,22 @@ export async function act(ctx: ActContext, actions: Action[]): Promise<ActOutcom
             }
             count("cordon", a.reason);
           }
+          if (a.kind === "stop" && a.reason === "orphan" && arn) {
+            // No record: write a draining one first, so the bridge cannot register it now and hand
+            // it to a claim that this stop would then end under its user.
+            let marked: boolean;
+            try {
+              marked = await ctx.store.markOrphan(a.taskId, arn);
+            } catch (err) {
+              fail(`marking orphan task ${a.taskId}`, err);
+              break;
+            }
+            if (!marked) {
+              out.cordonRefused++;
+              count("cordon-refused", a.reason);
+              break;
+            }
+          }
           if (!arn) break; // draining now; stopped by a later pass once ECS lists it
           ctx.assertMayAct();
           stops.push(

@@ -12,6 +12,8 @@ export interface PoolState {
   recordLaunches(launches: { taskId: string; taskArn: string; revision: string }[]): Promise<void>;
   /** starting|warm → draining, atomically; false ⇒ it was claimed (or is gone): do NOT stop it. */
   cordon(taskId: string, reason: string): Promise<boolean>;
+  /** Orphan (live, no record) → a `draining` record first; false ⇒ it registered meanwhile: do NOT stop it. */
+  markOrphan(taskId: string, taskArn: string): Promise<boolean>;
   /** Claims past their lease → their tasks draining; returns those task ids. */
   expireLeases(): Promise<string[]>;
   forget(taskId: string): Promise<void>;

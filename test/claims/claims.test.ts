@@ -222,6 +222,36 @@ describe("claim protocol (real redis-server, real Lua)", () => {
 });
 
 describe("PoolStore (the reconciler's operations)", () => {
+  it("an orphan is marked draining before its stop: a late registration is refused, a waiting claim never gets it", async () => {
+    const queued = ctx.svc.claim({ userId: "w", waitMs: 2_000 });
+    await waitFor("queued", async () => (await redis.llen(ctx.keys.waiting)) === 1);
+    expect(await ctx.store.markOrphan("o1", "arn:o1")).toBe(true);
+    expect(await redis.hgetall(ctx.keys.task("o1"))).toMatchObject({
+      state: "draining",
+      drainReason: "orphan",
+      taskArn: "arn:o1",
+    });
+    expect(await redis.sismember(ctx.keys.tasks, "o1")).toBe(1);
+    const late = await new TaskChannel(redis, ctx.pool, "o1").register({
+      taskArn: "arn:o1",
+      endpoint: "h:1",
+      token: "x",
+    });
+    expect(late).toEqual({ outcome: "draining" });
+    expect(await redis.llen(ctx.keys.waiting)).toBe(1); // the waiter is still waiting for a real task
+    expect(await ctx.store.markOrphan("o1", "arn:o1")).toBe(true); // idempotent
+
+    // The other order: the bridge registered first, so the task has a record: no orphan stop.
+    const [reg] = await registerWarm(redis, ctx.pool, 1, "r-");
+    await waitFor(
+      "the registered task served the waiter",
+      async () => (await redis.llen(ctx.keys.waiting)) === 0,
+    );
+    expect(await ctx.store.markOrphan(reg!, "arn:r")).toBe(false);
+    expect(await redis.hget(ctx.keys.task(reg!), "state")).toBe("claimed");
+    expect((await queued).outcome).toBe("ready");
+  });
+
   it("recordLaunches never overwrites; observe reads records and waiting; forget removes", async () => {
     const [warmId] = await registerWarm(redis, ctx.pool, 1);
     await ctx.store.recordLaunches([

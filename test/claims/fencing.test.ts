@@ -6,7 +6,7 @@ import { registerWarm } from "./stand-in.js";
 
 /**
  * The reconciler's Redis writes carry its lease epoch: once a newer term began (the pool's `epoch`
- * moved on), a deposed reconciler's cordon, expire, forget and record-launch change nothing and
+ * moved on), a deposed reconciler's cordon, expire, forget, record-launch and mark-orphan change nothing and
  * throw FencedError. Checked against a real Redis by dumping every key of the pool before and after.
  */
 let server: PrivateRedis;
@@ -49,7 +49,7 @@ async function pool(): Promise<{ keys: ClaimKeys; name: string; warm: string[]; 
 }
 
 describe("fenced reconciler writes (real Redis)", () => {
-  it("a deposed epoch changes nothing: cordon, expire, forget and record-launch all refuse", async () => {
+  it("a deposed epoch changes nothing: cordon, expire, forget, record-launch and mark-orphan all refuse", async () => {
     const p = await pool();
     const stale = new PoolStore(redis, p.name, { fence: () => 6 });
     const before = await dump(p.keys);
@@ -57,6 +57,7 @@ describe("fenced reconciler writes (real Redis)", () => {
       ["cordon", () => stale.cordon(p.warm[0] as string, "excess")],
       ["expire", () => stale.expireLeases()],
       ["forget", () => stale.forget(p.warm[1] as string)],
+      ["mark-orphan", () => stale.markOrphan("torphan", "arn:aws:ecs:r:1:task/c/torphan")],
       [
         "record-launch",
         () =>
