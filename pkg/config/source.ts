@@ -7,6 +7,7 @@
 import type { ConfigStore } from "./store.js";
 import { DesiredStateTracker, type DesiredUpdate } from "./tracker.js";
 import { DEFAULT_DESIRED, type DesiredState } from "./types.js";
+import type { ConfigError } from "./validate.js";
 
 export interface DesiredStateSourceOptions {
   /** Who observes (the reconciler's holder id), for the history's `why`. */
@@ -14,12 +15,20 @@ export interface DesiredStateSourceOptions {
   defaults?: DesiredState;
   /** Append to `config:history` what the key held (the leader does; a read-only viewer does not). */
   record?: boolean;
+  /**
+   * Checks a schema-valid value against the world (the reconciler: does ECS have its
+   * taskDefinition?). Errors make the value invalid like a schema error: the last good one stays in
+   * force, and the rejection is logged, counted and recorded. Called once per distinct value; a
+   * throw (ECS unreachable) accepts the value for now and asks again on the next read.
+   */
+  check?: (d: DesiredState) => Promise<ConfigError[]>;
 }
 
 export class DesiredStateSource {
   readonly tracker: DesiredStateTracker;
   private recordedRaw: string | null | undefined;
   private seeded = false;
+  private checked: { raw: string; errors: ConfigError[] } | undefined;
 
   constructor(
     private readonly store: ConfigStore,
@@ -29,7 +38,18 @@ export class DesiredStateSource {
   }
 
   async read(): Promise<DesiredUpdate> {
-    const r = await this.store.read();
+    let r = await this.store.read();
+    if (r.state === "valid" && this.opts.check) {
+      if (this.checked?.raw !== r.raw) {
+        try {
+          this.checked = { raw: r.raw, errors: await this.opts.check(r.value) };
+        } catch {
+          this.checked = undefined;
+        }
+      }
+      if (this.checked && this.checked.errors.length > 0)
+        r = { state: "invalid", raw: r.raw, errors: this.checked.errors };
+    }
     if (r.state === "invalid" && !this.tracker.hasLastGood && !this.seeded) {
       this.seeded = true;
       const last = await this.store.lastAccepted();

@@ -159,10 +159,19 @@ export class ConfigStore {
     return rows.map(([id, fields]) => toEntry(id, fields));
   }
 
-  /** The newest accepted value still valid under today's rules: a cold start's "last good". */
+  /**
+   * The newest accepted value still valid under today's rules and not rejected since (a value
+   * written through ctl, then refused by the reconciler because ECS lacks its task definition):
+   * a cold start's "last good".
+   */
   async lastAccepted(scan = 200): Promise<{ value: DesiredState; raw: string; atMs: number } | undefined> {
+    const rejectedLater = new Set<string>();
     for (const e of await this.history(scan)) {
-      if (e.result !== "accepted") continue;
+      if (e.result === "rejected") {
+        rejectedLater.add(e.after);
+        continue;
+      }
+      if (rejectedLater.has(e.after)) continue;
       const r = parseDesiredState(e.after);
       if (r.ok) return { value: r.value, raw: e.after, atMs: e.atMs };
     }

@@ -25,7 +25,8 @@ export type ConfigRule =
   | "max" // above the upper bound
   | "enum" // not one of the allowed words
   | "format" // a string of the wrong shape
-  | "invariant"; // a relation between fields does not hold
+  | "invariant" // a relation between fields does not hold
+  | "exists"; // names something that must exist outside Redis (a task definition ECS has)
 
 export interface ConfigError {
   /** Dotted path of the field (`minWarm`, `asg.groupName`); `$` is the document itself. */

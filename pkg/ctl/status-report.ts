@@ -93,12 +93,18 @@ export async function gatherStatus(ctx: CtlContext, opts: StatusOptions = {}): P
     redisNowMs(redis),
   ]);
   const snapshot = parseSnapshot(rawSnapshot);
+  const history = await ctx.config.history(50);
+  // Valid by the schema, yet refused by the reconciler when it checked it against ECS (a task
+  // definition ECS does not have): the newest history entry about this very value says so.
+  const about = read.state === "valid" ? history.find((e) => e.after === read.raw) : undefined;
+  const refused = about?.result === "rejected";
+  const keyState: StatusReport["desired"]["key"] = refused ? "invalid" : read.state;
+  const keyErrors = read.state === "invalid" ? read.errors : refused ? (about?.errors ?? []) : [];
   let inForce: DesiredState;
-  if (read.state === "valid") inForce = read.value;
+  if (read.state === "valid" && !refused) inForce = read.value;
   else if (read.state === "missing") inForce = DEFAULT_DESIRED;
   else inForce = snapshot?.desired ?? (await ctx.config.lastAccepted())?.value ?? DEFAULT_DESIRED;
 
-  const history = await ctx.config.history(50);
   const rejected = history.find((e) => e.result === "rejected");
   let lastRejection: StatusReport["desired"]["lastRejection"] = null;
   if (rejected) {
@@ -129,9 +135,9 @@ export async function gatherStatus(ctx: CtlContext, opts: StatusOptions = {}): P
     snapshot,
     lastPassAgeMs: snapshot && snapshot.updatedAtMs > 0 ? Math.max(0, atMs - snapshot.updatedAtMs) : null,
     desired: {
-      key: read.state,
+      key: keyState,
       inForce,
-      errors: read.state === "invalid" ? read.errors : [],
+      errors: keyErrors,
       lastRejection,
     },
     target: snapshot?.target ?? null,

@@ -180,15 +180,34 @@ export class EcsDriver implements TaskReader, TaskWriter {
     }
   }
 
-  /** Resolves a family or family:revision to the ARN RunTask will use (records store the ARN). */
+  /**
+   * Resolves a family, family:revision or ARN to the ARN RunTask will use (records store the
+   * ARN). Throws TaskDefinitionUnusable when ECS says it does not exist or is not ACTIVE; other
+   * errors (throttling, network) propagate as they are.
+   */
   async resolveTaskDefinition(taskDefinition: string): Promise<string> {
-    if (/^arn:.*:task-definition\/.+:\d+$/.test(taskDefinition)) return taskDefinition;
-    const out = await this.call("DescribeTaskDefinition", () =>
-      this.client.send(new DescribeTaskDefinitionCommand({ taskDefinition })),
-    );
-    const arn = out.taskDefinition?.taskDefinitionArn;
-    if (!arn) throw new Error(`task definition ${taskDefinition} has no ARN in ECS's answer`);
-    return arn;
+    let out;
+    try {
+      out = await this.call("DescribeTaskDefinition", () =>
+        this.client.send(new DescribeTaskDefinitionCommand({ taskDefinition })),
+      );
+    } catch (err) {
+      // ECS answers ClientException "Unable to describe task definition." for one it does not have.
+      if ((err as { name?: string }).name === "ClientException") {
+        throw new TaskDefinitionUnusable(taskDefinition, `ECS: ${(err as Error).message}`);
+      }
+      throw err;
+    }
+    const td = out.taskDefinition;
+    if (!td?.taskDefinitionArn)
+      throw new Error(`task definition ${taskDefinition} has no ARN in ECS's answer`);
+    if (td.status !== undefined && td.status !== "ACTIVE") {
+      throw new TaskDefinitionUnusable(
+        taskDefinition,
+        `${td.taskDefinitionArn} is ${td.status} (deregistered): RunTask refuses it`,
+      );
+    }
+    return td.taskDefinitionArn;
   }
 
   /** Calls waiting in the queues (not yet sent), all APIs. */
@@ -246,4 +265,15 @@ function boundedReason(reason: string): string {
   return /^(RESOURCE|AGENT|ATTRIBUTE|MISSING|CAPACITY|INACTIVE|UNKNOWN)/.test(head)
     ? reason.slice(0, 40)
     : "other";
+}
+
+/** ECS definitively refuses a task definition: it does not exist, or it is not ACTIVE. */
+export class TaskDefinitionUnusable extends Error {
+  constructor(
+    readonly taskDefinition: string,
+    readonly detail: string,
+  ) {
+    super(`task definition ${taskDefinition} cannot be used: ${detail}`);
+    this.name = "TaskDefinitionUnusable";
+  }
 }

@@ -1,5 +1,11 @@
 export * from "./types.js";
-export { EcsDriver, type EcsDriverOptions, type NetworkConfig, type Placement } from "./driver.js";
+export {
+  EcsDriver,
+  TaskDefinitionUnusable,
+  type EcsDriverOptions,
+  type NetworkConfig,
+  type Placement,
+} from "./driver.js";
 export { Caller, DEFAULT_RETRY, type CallerMetrics, type CallerOptions, type RetryPolicy } from "./caller.js";
 export { observeEcs, type EcsObservation, type ObserveOptions } from "./observe.js";
 export { launchTasks, type LaunchResult } from "./launch.js";

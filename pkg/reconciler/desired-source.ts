@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { ConfigStore, DesiredStateSource } from "../config/index.js";
+import { ConfigStore, DesiredStateSource, type ConfigError, type DesiredState } from "../config/index.js";
 import { PoolKeys } from "../keys/index.js";
 import type { Logger } from "../log/index.js";
 import type { Metrics } from "../metrics/index.js";
@@ -12,6 +12,35 @@ export interface DesiredSourceOptions {
   metrics?: Metrics;
   /** Who observes (the holder id), for the history's `why`. */
   observer?: string;
+  /** Checks a schema-valid desired state against the world (DesiredStateSourceOptions.check). */
+  check?: (d: DesiredState) => Promise<ConfigError[]>;
+}
+
+/**
+ * A desired-state check against ECS: a `taskDefinition` ECS does not have (or has deregistered)
+ * is rejected like a schema error, so a typo never stops the pool refilling or starts a rollout
+ * to nothing. Transient ECS errors throw: the value is accepted for now and checked again.
+ */
+export function taskDefinitionCheck(
+  resolve: (td: string) => Promise<string>,
+): (d: DesiredState) => Promise<ConfigError[]> {
+  return async (d) => {
+    if (d.taskDefinition === undefined) return [];
+    try {
+      await resolve(d.taskDefinition);
+      return [];
+    } catch (err) {
+      if ((err as Error).name !== "TaskDefinitionUnusable") throw err;
+      const detail = (err as { detail?: string }).detail ?? (err as Error).message;
+      return [
+        {
+          field: "taskDefinition",
+          rule: "exists",
+          message: `taskDefinition: ECS cannot run ${JSON.stringify(d.taskDefinition)} (${detail})`,
+        },
+      ];
+    }
+  };
 }
 
 /**
@@ -24,6 +53,7 @@ export interface DesiredSourceOptions {
 export function createDesiredSource(o: DesiredSourceOptions): DesiredSource {
   const source = new DesiredStateSource(new ConfigStore(o.redis, new PoolKeys(o.pool)), {
     ...(o.observer ? { observer: o.observer } : {}),
+    ...(o.check ? { check: o.check } : {}),
   });
   return {
     async read(): Promise<DesiredReading> {

@@ -6,7 +6,7 @@ import { EcsDriver, type Placement } from "../ecs/index.js";
 import { createLogger, type Logger } from "../log/index.js";
 import { createMetrics, type Metrics } from "../metrics/index.js";
 import { plan as defaultPlan, type PlanFn } from "../plan/index.js";
-import { createDesiredSource } from "./desired-source.js";
+import { createDesiredSource, taskDefinitionCheck } from "./desired-source.js";
 import { startOpsServer, type OpsServer } from "./http.js";
 import type { ReconcilerConfig } from "./options.js";
 import type { DesiredSource } from "./ports.js";
@@ -91,7 +91,15 @@ export async function startReconcilerProcess(
     ecs: driver,
     // Every Redis write of a pass is fenced by this process's lease epoch (read at the write).
     store: new PoolStore(redis, cfg.pool, { fence: (): number => reconciler.lease.epoch }),
-    desired: deps.desired ?? createDesiredSource({ redis, pool: cfg.pool, log, metrics }),
+    desired:
+      deps.desired ??
+      createDesiredSource({
+        redis,
+        pool: cfg.pool,
+        log,
+        metrics,
+        check: taskDefinitionCheck((td) => driver.resolveTaskDefinition(td)),
+      }),
     plan: deps.plan ?? defaultPlan,
     taskDefinition: cfg.taskDefinition,
     resyncMs: cfg.resyncMs,

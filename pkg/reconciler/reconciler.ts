@@ -185,7 +185,25 @@ export class Reconciler {
     try {
       assertMayAct();
       const reading = await this.readDesired();
-      const revision = await this.resolveRevision(reading.desired.taskDefinition ?? this.o.taskDefinition);
+      const td = reading.desired.taskDefinition ?? this.o.taskDefinition;
+      let revision: string | undefined;
+      try {
+        revision = await this.resolveRevision(td);
+      } catch (err) {
+        if (isStopSignal(err)) throw err;
+        // Not knowing what to launch must not stop the rest: leases still expire, released tasks
+        // are still stopped. The last ARN resolved for this task definition stands in, if any;
+        // without one this pass launches nothing and replaces nothing.
+        const c = this.revisionCache;
+        revision = c && c.td === td ? c.arn : undefined;
+        errors.push(`resolving task definition ${td}: ${errMsg(err)}`);
+        log.warn(
+          { err: errMsg(err), fallback: revision ?? null },
+          revision
+            ? "task definition not resolved: using the last known revision"
+            : "task definition not resolved: no launches this pass",
+        );
+      }
 
       // Redis first: the records' ARNs are described too, which sees through ListTasks lag.
       this.status.revision = revision;
@@ -224,7 +242,7 @@ export class Reconciler {
         ecs: ecs?.tasks ?? [],
         records: redisSide.records,
         waiting: redisSide.waiting,
-        revision,
+        revision: revision ?? "",
         recentRunFailures: [...this.runFailures].map(([r, v]) => ({ reason: r, ...v })),
         ...(this.lastRunAtMs !== undefined ? { lastRunAtMs: this.lastRunAtMs } : {}),
         eventTriggered: trigger === "event",
@@ -238,10 +256,14 @@ export class Reconciler {
       const planMs = performance.now() - t0;
       reason = planned.reason;
       // Belt and braces: a partial observation never stops or forgets anything, whatever the plan says.
-      const actions = observed.complete
+      let actions = observed.complete
         ? planned.actions
         : planned.actions.filter((a) => a.kind === "run" || a.kind === "expire-claims");
+      // No revision to launch: nothing is launched, and nothing idle is replaced (its replacement
+      // could not start).
+      if (revision === undefined) actions = actions.filter((a) => a.kind !== "run" && !replaces(a));
       if (!observed.complete) result = "partial";
+      else if (revision === undefined) result = "error";
 
       const arns = new Map<string, string>();
       for (const t of observed.ecs) arns.set(t.taskId, t.taskArn);
@@ -285,7 +307,7 @@ export class Reconciler {
         if (refillMs !== undefined)
           this.o.metrics?.refillDuration.observe({ pool: this.o.pool }, refillMs / 1000);
       }
-      if (this.o.capacity && desired.asg) {
+      if (this.o.capacity && desired.asg && revision !== undefined) {
         // The failures as they stand after this pass's RunTask, not the pre-pass observation.
         const failures = [...this.runFailures].map(([r, v]) => ({ reason: r, ...v }));
         const cap = await runCapacityPass(this.o.capacity, {
@@ -401,4 +423,9 @@ export class Reconciler {
       this.o.log.debug({ err: errMsg(err) }, "publishing status failed");
     }
   }
+}
+
+/** A cordon-stop of an idle task that a new one is meant to replace (rollout, drain). */
+function replaces(a: Plan["actions"][number]): boolean {
+  return a.kind === "cordon-stop" && (a.reason === "old-revision" || a.reason === "drain");
 }

@@ -1,10 +1,14 @@
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ClaimService } from "../../pkg/claims/index.js";
 import { ConfigStore } from "../../pkg/config/index.js";
 import { createMetrics } from "../../pkg/metrics/index.js";
 import type { ReconcilerProcess, StatusSnapshot } from "../../pkg/reconciler/index.js";
 import { waitFor } from "../harness/index.js";
 import { metricValue, setDesired, startWorld, type World } from "./env.js";
+import { FAMILY } from "../ecs/env.js";
+import { ctl } from "../ctl/env.js";
+import type { StatusReport } from "../../pkg/ctl/index.js";
 
 const settle = (ms = 1_500) => new Promise((r) => setTimeout(r, ms));
 
@@ -75,6 +79,23 @@ describe("desired state changes (real Redis, emulator over HTTP)", () => {
     ["unknown field (typo)", JSON.stringify({ minwarm: 3 }), "minwarm"],
     ["wrong type", JSON.stringify({ minWarm: "5" }), "minWarm"],
     ["absurdly large", JSON.stringify({ minWarm: 5, maxWarm: 1e9 }), "maxWarm"],
+    // Valid by the schema, refused once checked against ECS: no rollout to a task definition
+    // that does not exist, no pass that fails for it.
+    [
+      "a taskDefinition family ECS does not have",
+      JSON.stringify({ minWarm: 2, maxWarm: 6, replenishThreshold: 1, taskDefinition: "no-such-family" }),
+      "taskDefinition",
+    ],
+    [
+      "a taskDefinition revision ECS does not have",
+      JSON.stringify({
+        minWarm: 2,
+        maxWarm: 6,
+        replenishThreshold: 1,
+        taskDefinition: `arn:aws:ecs:us-east-1:000000000000:task-definition/${FAMILY}:99`,
+      }),
+      "taskDefinition",
+    ],
   ];
 
   it.each(invalid)(
@@ -107,6 +128,43 @@ describe("desired state changes (real Redis, emulator over HTTP)", () => {
       expect(w.emu.control.calls().StopTask?.ok ?? 0).toBe(stopCalls);
     },
   );
+
+  it("a taskDefinition ECS lacks: ctl status says invalid (exit 12) and the pool refills on the last good revision", async () => {
+    const good = { minWarm: 6, maxWarm: 10, replenishThreshold: 6 };
+    await setDesired(w, good);
+    await waitFor("6 warm", async () => (await w.states()).warm === 6, 20_000);
+    const bad = JSON.stringify({ ...good, taskDefinition: "typo-family" });
+    await w.redis.set(w.keys.config, bad);
+    await waitFor(
+      "the rejection in the history",
+      async () => (await new ConfigStore(w.redis, w.keys).history(1))[0]?.after === bad,
+      10_000,
+    );
+    const r = await ctl(["ctl", "status", "--redis-url", w.redisServer.url, "--pool", w.pool, "-o", "json"]);
+    expect(r.code).toBe(12);
+    const report = JSON.parse(r.out) as StatusReport;
+    expect(report.desired.key).toBe("invalid");
+    expect(report.desired.errors).toEqual([
+      expect.objectContaining({ field: "taskDefinition", rule: "exists" }),
+    ]);
+    expect(report.desired.inForce).toMatchObject(good);
+    expect(report.desired.inForce.taskDefinition).toBeUndefined();
+
+    // A claim takes a warm task: the refill launches its replacement on the revision in force.
+    const revision = (await status()).revision;
+    const launched = w.launches().length;
+    const svc = new ClaimService({ pool: w.pool, redis: w.redis, readyTimeoutMs: 60_000 });
+    await svc.start();
+    try {
+      expect((await svc.begin({ userId: "u1", waitMs: 0 })).stage).toBe("assigned");
+      await waitFor("a replacement launched", () => w.launches().length === launched + 1, 20_000);
+    } finally {
+      await svc.close();
+    }
+    expect(w.launches().at(-1)?.taskDefinitionArn).toBe(revision);
+    expect(revision).toMatch(new RegExp(`task-definition/${FAMILY}:\\d+$`));
+    expect((await status()).lastPass?.result).toBe("ok");
+  });
 
   it("a valid value after rejections is taken again (config_valid back to 1)", async () => {
     await setDesired(w, { minWarm: 2, maxWarm: 6, replenishThreshold: 1 });
