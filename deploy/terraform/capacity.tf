@@ -61,7 +61,9 @@ resource "aws_autoscaling_group" "pool" {
   max_size            = var.asg_max_size
   vpc_zone_identifier = var.private_subnet_ids
   health_check_type   = "EC2"
-  # ECS managed termination protection needs it: ECS decides which instance may go.
+  # New instances start protected; the reconciler protects every instance hosting a task and
+  # unprotects empty ones only for a scale-in it asks for (docs/capacity.md), so Auto Scaling can
+  # never pick an instance that hosts a session.
   protect_from_scale_in = true
 
   launch_template {
@@ -69,20 +71,23 @@ resource "aws_autoscaling_group" "pool" {
     version = aws_launch_template.pool[0].latest_version
   }
 
+  # The initial warm pool. From then on the reconciler sizes it (PutWarmPool) from the desired
+  # state's `asg` block, hence ignore_changes below. No instance_reuse_policy: ECS-backed groups
+  # may not reuse instances on scale-in.
   warm_pool {
     pool_state                  = "Hibernated"
     min_size                    = var.warm_instances_min
     max_group_prepared_capacity = var.warm_instances_max_prepared
-    instance_reuse_policy {
-      reuse_on_scale_in = true
-    }
   }
 
+  # A new AMI replaces the warm pool and every unprotected instance; instances hosting tasks are
+  # protected and left alone ("Ignore"), so no session is cut short. They go when they empty and
+  # the reconciler scales in (docs/deploy.md, "New AMI").
   instance_refresh {
     strategy = "Rolling"
     preferences {
       min_healthy_percentage       = 90
-      scale_in_protected_instances = "Refresh"
+      scale_in_protected_instances = "Ignore"
     }
   }
 
@@ -102,8 +107,8 @@ resource "aws_autoscaling_group" "pool" {
   }
 
   lifecycle {
-    # The capacity provider and the reconciler set the desired capacity.
-    ignore_changes = [desired_capacity]
+    # The reconciler sets the desired capacity and sizes the warm pool.
+    ignore_changes = [desired_capacity, warm_pool]
   }
 }
 
@@ -111,16 +116,15 @@ resource "aws_ecs_capacity_provider" "pool" {
   count = local.ec2 ? 1 : 0
   name  = local.capacity_provider
 
+  # The reconciler alone scales the group and protects instances (docs/capacity.md): ECS
+  # managed scaling or termination protection would write the same settings and fight it.
   auto_scaling_group_provider {
     auto_scaling_group_arn         = aws_autoscaling_group.pool[0].arn
-    managed_termination_protection = "ENABLED"
+    managed_termination_protection = "DISABLED"
     managed_draining               = "ENABLED"
 
     managed_scaling {
-      status                    = "ENABLED"
-      target_capacity           = var.capacity_target_percent
-      minimum_scaling_step_size = 1
-      maximum_scaling_step_size = 10
+      status = "DISABLED"
     }
   }
 

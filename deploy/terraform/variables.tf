@@ -153,12 +153,6 @@ variable "warm_instances_max_prepared" {
   default     = null
 }
 
-variable "capacity_target_percent" {
-  description = "ECS managed scaling target utilisation of the capacity provider."
-  type        = number
-  default     = 100
-}
-
 # --- images and the pool task ------------------------------------------------------------------
 
 variable "control_image" {

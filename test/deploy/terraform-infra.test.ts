@@ -126,6 +126,26 @@ describe("deploy/terraform", () => {
     );
   });
 
+  it("only the reconciler scales the group: no ECS managed scaling or termination protection, no reuse, no refresh of protected instances", () => {
+    const asg = m.one("aws_autoscaling_group.pool");
+    // ECS-backed groups may not reuse instances on scale-in; the reconciler never sets it either.
+    expect(first(asg["warm_pool"])["instance_reuse_policy"]).toBeUndefined();
+    // Terraform would put its warm-pool sizes back on every apply over the reconciler's.
+    const ignored = String(first(asg["lifecycle"])["ignore_changes"]);
+    expect(ignored).toMatch(/desired_capacity/);
+    expect(ignored).toMatch(/warm_pool/);
+    const provider = first(m.one("aws_ecs_capacity_provider.pool")["auto_scaling_group_provider"]);
+    expect(provider["managed_termination_protection"]).toBe("DISABLED");
+    expect(first(provider["managed_scaling"])["status"]).toBe("DISABLED");
+    // A new AMI must not replace instances that host sessions (the reconciler protects them).
+    expect(first(first(asg["instance_refresh"])["preferences"])["scale_in_protected_instances"]).toBe(
+      "Ignore",
+    );
+    const workflow = readFileSync(".github/workflows/ami.yml", "utf8");
+    expect(workflow).toMatch(/"ScaleInProtectedInstances":"Ignore"/);
+    expect(workflow).not.toMatch(/"ScaleInProtectedInstances":"Refresh"/);
+  });
+
   it("on Fargate there is no EC2 tier at all", () => {
     const f = evaluate({ capacity: "fargate" });
     for (const r of [
