@@ -11,8 +11,14 @@ import {
 /** Start time assumed before the first task has registered (the simulator's default). */
 export const ASSUMED_START_MS = 15_000;
 const START_SAMPLES = 200;
-/** Event types that are claim demand: a hit and a miss both asked for a task. */
+/**
+ * Event types that are claim demand: a hit (`claim`) and a miss both asked for a task. A queued
+ * claim shows up twice — `miss` when it queued, `claim` when a new task served it — and is one
+ * arrival: each claimId counts once.
+ */
 const DEMAND_EVENTS = new Set(["claim", "miss"]);
+/** How long a counted claimId is remembered (a queued claim waits far less). */
+const COUNTED_TTL_MS = 3_600_000;
 
 /**
  * The reconciler's side of `policy: "adaptive"` (docs/adaptive-policy.md): it keeps the
@@ -27,6 +33,8 @@ export class AdaptiveSizer {
   private state: AdaptiveState | undefined;
   /** Arrivals seen before the first adaptive pass sized the window (kept for at most an hour). */
   private pending: number[] = [];
+  /** claimId → when it was counted, so a queued claim's miss and claim are one arrival. */
+  private readonly counted = new Map<string, number>();
   last: AdaptiveDecision | undefined;
 
   constructor(
@@ -36,14 +44,26 @@ export class AdaptiveSizer {
   ) {}
 
   /** Stream entries read by the trigger: claims and misses are demand. */
-  onEvents(entries: readonly { type: string; atMs: number }[]): void {
+  onEvents(entries: readonly { type: string; atMs: number; claimId?: string }[]): void {
     for (const e of entries) {
       if (!DEMAND_EVENTS.has(e.type) || !Number.isFinite(e.atMs)) continue;
+      if (e.claimId !== undefined) {
+        if (this.counted.has(e.claimId)) continue;
+        this.counted.set(e.claimId, e.atMs);
+      }
       if (this.rate) this.rate.record(e.atMs);
       else {
         this.pending.push(e.atMs);
         if (this.pending.length > 100_000) this.pending.splice(0, this.pending.length - 100_000);
       }
+    }
+  }
+
+  /** Forgets claimIds counted long ago (insertion order is time order). */
+  private pruneCounted(nowMs: number): void {
+    for (const [id, at] of this.counted) {
+      if (at > nowMs - COUNTED_TTL_MS && this.counted.size <= 500_000) break;
+      this.counted.delete(id);
     }
   }
 
@@ -54,6 +74,7 @@ export class AdaptiveSizer {
 
   /** The desired state the planner sees: as is for `static`, minWarm = the adaptive target otherwise. */
   apply(desired: DesiredState, nowMs: number): DesiredState {
+    this.pruneCounted(nowMs);
     if (desired.policy !== "adaptive") {
       this.last = undefined;
       return desired;

@@ -15,7 +15,7 @@ import { capacitySummary, countActions, errMsg, publishPassMetrics, runCapacityP
 import type { DesiredReading, DesiredSource, PoolState } from "./ports.js";
 import { emptyStatus, type PassResult, type StatusSnapshot } from "./status.js";
 import { PassClock, type PassTriggerKind } from "./pass-clock.js";
-import { PassTrigger } from "./triggers.js";
+import { PassTrigger, toDemandEntries } from "./triggers.js";
 
 export interface ReconcilerOptions {
   pool: string;
@@ -42,6 +42,8 @@ export interface ReconcilerOptions {
 /** How long a resolved task definition ARN is trusted before it is asked again (new revisions). */
 const REVISION_TTL_MS = 60_000;
 const MAX_ERRORS = 10;
+/** Events read to seed the adaptive sizer's window on a new leader (the stream holds ~10,000). */
+const EVENTS_SEED_MAX = 10_000;
 
 /**
  * The singleton control loop (DESIGN §6): hold the lease → read desired state → observe ECS and
@@ -65,6 +67,7 @@ export class Reconciler {
   private lastRunAtMs: number | undefined;
   private readonly runFailures = new Map<string, { count: number; lastAtMs: number }>();
   private revisionCache: { td: string; arn: string; atMs: number } | undefined;
+  private sizerSeeded = false;
   private readonly status: StatusSnapshot;
   private lastDesired: DesiredReading | undefined;
   private lastReadOk = false;
@@ -227,6 +230,20 @@ export class Reconciler {
       for (const ms of this.timing.newStarts(redisSide.records)) {
         this.sizer.recordStart(ms);
         this.o.metrics?.taskStartDuration.observe({ pool: this.o.pool }, ms / 1000);
+      }
+      if (reading.desired.policy === "adaptive" && !this.sizerSeeded) {
+        // A new leader (or a restart) starts with the demand the events stream still holds, not
+        // from nothing: the target does not drop to minWarm until a whole window has passed.
+        this.sizerSeeded = true;
+        const windowMs = reading.desired.adaptive.windowSeconds * 1000;
+        const recent = (await this.o.redis.xrange(
+          this.keys.events,
+          String(Math.max(0, now - windowMs)),
+          "+",
+          "COUNT",
+          EVENTS_SEED_MAX,
+        )) as [string, string[]][];
+        this.sizer.onEvents(toDemandEntries(recent));
       }
       const desired = this.sizer.apply(reading.desired, now);
       // A new adaptive target is applied at once, like an operator's change of minWarm.

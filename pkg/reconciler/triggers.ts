@@ -16,7 +16,7 @@ export interface TriggerOptions {
   log: Logger;
   blockMs?: number;
   /** Sees every stream entry read (type and the entry id's time), e.g. claims for the adaptive policy. */
-  onEntries?: (entries: { type: string; atMs: number }[]) => void;
+  onEntries?: (entries: { type: string; atMs: number; claimId?: string }[]) => void;
 }
 
 /**
@@ -109,9 +109,7 @@ export class PassTrigger {
         const entries = res?.[0]?.[1] ?? [];
         if (entries.length === 0) continue;
         this.lastId = entries[entries.length - 1]![0];
-        this.opts.onEntries?.(
-          entries.map(([id, f]) => ({ type: fieldOf(f, "type") ?? "", atMs: Number(id.split("-")[0]) })),
-        );
+        this.opts.onEntries?.(toDemandEntries(entries));
         const relevant = entries.filter(([, f]) => !OWN_EVENTS.has(fieldOf(f, "type") ?? ""));
         if (relevant.length > 0) {
           this.eventsSeen += relevant.length;
@@ -159,6 +157,20 @@ export class PassTrigger {
       log.warn({ err: String(err) }, "subscribing to config key notifications failed");
     }
   }
+}
+
+/** Stream entries as the sizer reads them: type, time (from the id) and claimId. */
+export function toDemandEntries(
+  entries: [string, string[]][],
+): { type: string; atMs: number; claimId?: string }[] {
+  return entries.map(([id, f]) => {
+    const claimId = fieldOf(f, "claimId");
+    return {
+      type: fieldOf(f, "type") ?? "",
+      atMs: Number(id.split("-")[0]),
+      ...(claimId ? { claimId } : {}),
+    };
+  });
 }
 
 function fieldOf(flat: string[], name: string): string | undefined {

@@ -63,5 +63,12 @@ describe("adaptive policy in the reconciler (real Redis, emulator over HTTP)", (
     expect(world.launches().length).toBeGreaterThan(2);
     expect(world.launches().length).toBeLessThanOrEqual(20);
     expect(target).toBeLessThanOrEqual(20);
+
+    // A new leader reads the demand the stream still holds: its first target is not the floor.
+    await rec.stop();
+    const next = await world.startReconciler({}, createMetrics(new Registry(), { defaults: false }));
+    await waitFor("the new leader's first pass", () => next.reconciler.passes > 0, 15_000);
+    expect(next.reconciler.snapshot().target ?? 0).toBeGreaterThan(2);
+    expect(next.reconciler.snapshot().adaptive?.explanation).toMatch(/^adaptive target \d+: /);
   });
 });
