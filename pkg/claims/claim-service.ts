@@ -120,11 +120,16 @@ export class ClaimService {
       this.observe("error", t0);
       throw e;
     }
+    // One claim, one sample: an Idempotency-Key replay was counted by the call that made the claim;
+    // a conflict (the key belongs to another user) is the caller's mistake, like a 400.
+    const counted = handle.stage !== "replayed";
     const result = handle.result.then(
       (r) => {
+        if (!counted) return r;
         if (r.outcome === "ready") this.observe(r.claim.warm ? "hit" : "queued", t0);
         else if (r.outcome === "timeout") this.observe("timeout", t0);
-        else if (r.outcome === "failed") this.observe("error", t0);
+        // failed: the bridge could not prepare the session; ended: its task went away first.
+        else if (r.outcome === "failed" || r.outcome === "ended") this.observe("error", t0);
         return r;
       },
       (e: unknown) => {

@@ -1,6 +1,13 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from "vitest";
-import { ClaimKeys, ClaimService, PoolStore, TaskChannel } from "../../pkg/claims/index.js";
+import {
+  ClaimKeys,
+  ClaimService,
+  IDEMPOTENCY_TTL_MS,
+  PoolStore,
+  TaskChannel,
+} from "../../pkg/claims/index.js";
+import { runScript } from "../../pkg/claims/scripts.js";
 import { startPrivateRedis, uniquePool, waitFor, type PrivateRedis } from "../harness/index.js";
 import { registerWarm, startReadyResponder, type ReadyResponder } from "./stand-in.js";
 
@@ -152,13 +159,39 @@ describe("claim protocol (real redis-server, real Lua)", () => {
   });
 
   it("waitMs runs out: a clean timeout, the claim leaves the queue, a later task stays warm", async () => {
-    const r = await ctx.svc.claim({ userId: "late", waitMs: 300 });
+    const r = await ctx.svc.claim({ userId: "late", waitMs: 300, idempotencyKey: "retry-me" });
     expect(r.outcome).toBe("timeout");
     if (r.outcome !== "timeout") return;
     expect(await redis.llen(ctx.keys.waiting)).toBe(0);
     expect(await redis.hget(ctx.keys.claim(r.claimId), "state")).toBe("timeout");
     const [id] = await registerWarm(redis, ctx.pool, 1);
     expect(await redis.hget(ctx.keys.task(id!), "state")).toBe("warm");
+    // Retrying the 503 with the same Idempotency-Key is a new claim, served by that task.
+    const retry = await ctx.svc.claim({ userId: "late", waitMs: 1_000, idempotencyKey: "retry-me" });
+    expect(retry).toMatchObject({ outcome: "ready", replayed: false, claim: { taskId: id } });
+    // And that one is remembered: a second retry replays it.
+    const again = await ctx.svc.claim({ userId: "late", waitMs: 1_000, idempotencyKey: "retry-me" });
+    expect(again).toMatchObject({ outcome: "ready", replayed: true, claim: { taskId: id } });
+  });
+
+  it("a queued claim past its deadline, ended by a registering task, frees its Idempotency-Key too", async () => {
+    // Queued by a gateway that then died: nobody cancels it; the next registration ends it.
+    const k = ctx.keys;
+    const claimId = "11111111-2222-4333-8444-555555555555";
+    const idem = k.idempotency("orphaned-wait");
+    const reply = (await runScript(
+      redis,
+      "claim",
+      [k.warm, k.claims, k.waiting, k.events, k.claim(claimId), idem],
+      [claimId, "gone", 60_000, "1", k.taskPrefix, "1", IDEMPOTENCY_TTL_MS, 50],
+    )) as unknown[];
+    expect(reply[0]).toBe(0); // queued
+    expect(await redis.get(idem)).toBe(`${claimId}:gone`);
+    await new Promise((r) => setTimeout(r, 120));
+    const [task] = await registerWarm(redis, ctx.pool, 1, "late-");
+    expect(await redis.hget(k.claim(claimId), "state")).toBe("timeout");
+    expect(await redis.hget(k.task(task!), "state")).toBe("warm");
+    expect(await redis.exists(idem)).toBe(0);
   });
 
   it("Idempotency-Key: retries get the same claim and task; another user is refused", async () => {

@@ -204,7 +204,10 @@ describe("gateway HTTP API", () => {
 
   it("/metrics: claims by outcome and allocation latency, under the contract's names", async () => {
     await registerWarm(redis, pool, 1);
-    expect((await call("POST", "/v1/claims", { userId: "m1" })).status).toBe(201);
+    const idem = { "idempotency-key": "metrics-once" };
+    expect((await call("POST", "/v1/claims", { userId: "m1" }, idem)).status).toBe(201);
+    // A retry with the same key is the same claim: answered, not counted again.
+    expect((await call("POST", "/v1/claims", { userId: "m1" }, idem)).status).toBe(201);
     expect((await call("POST", "/v1/claims", { userId: "m2" })).status).toBe(503);
     const text = await (await fetch(`${gw.url}/metrics`)).text();
     expect(text).toContain(`warmpool_claims_total{pool="${pool}",outcome="hit"} 1`);

@@ -27,6 +27,9 @@ end
 local function remember()
   if ARGV[6] == '1' then
     redis.call('SET', KEYS[6], claimId .. ':' .. userId, 'PX', ARGV[7])
+    -- So that a claim that times out unserved frees its key (release-4, register-7): a retry
+    -- of the 503 with the same key is then a new claim, not the dead one.
+    redis.call('HSET', KEYS[5], 'idem', KEYS[6])
   end
 end
 

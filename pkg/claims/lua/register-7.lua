@@ -27,10 +27,12 @@ while true do
   local claimKey = ARGV[6] .. claimId
   -- A waiter that timed out or was released is skipped (its entry is normally removed already);
   -- one past its wait deadline is ended here, in case its gateway died before cancelling it.
-  local c = redis.call('HMGET', claimKey, 'userId', 'leaseMs', 'state', 'waitUntil')
+  local c = redis.call('HMGET', claimKey, 'userId', 'leaseMs', 'state', 'waitUntil', 'idem')
   if c[3] == 'waiting' and tonumber(c[4] or '0') < now then
     redis.call('HSET', claimKey, 'state', 'timeout', 'endedAt', now)
     redis.call('PEXPIRE', claimKey, ARGV[7])
+    -- Its Idempotency-Key is freed, as release-4 does for a timeout.
+    if c[5] and redis.call('GET', c[5]) == claimId .. ':' .. c[1] then redis.call('DEL', c[5]) end
   elseif c[3] == 'waiting' then
     local userId = c[1]
     redis.call('HSET', KEYS[1], 'state', 'claimed', 'claimId', claimId, 'userId', userId, 'claimedAt', now)

@@ -6,7 +6,7 @@
           ARGV[6] ready channel  ARGV[7] retention ms of an ended claim record
           ARGV[8] taskId that must hold the claim ("" = any)
   Output: {2, taskId}   a served claim ended; its task is draining and its bridge told
-          {1}           a waiting claim ended (left the queue)
+          {1}           a waiting claim ended (left the queue; on timeout its Idempotency-Key, if any, is freed)
           {3}           kept: the claim is ready (only with ARGV[5] == "1")
           {0, state}    already ended (idempotent)
           {-1}          unknown claim
@@ -27,6 +27,12 @@ redis.call('ZREM', KEYS[2], claimId)
 redis.call('PUBLISH', ARGV[6], cjson.encode({claimId = claimId, state = ARGV[3]}))
 if state == 'waiting' then
   redis.call('LREM', KEYS[3], 0, claimId)
+  -- A claim that timed out unserved frees its Idempotency-Key: a retry is a new claim.
+  local idem = redis.call('HGET', KEYS[1], 'idem')
+  if ARGV[3] == 'timeout' and idem then
+    local v = redis.call('GET', idem)
+    if v and string.sub(v, 1, #claimId + 1) == claimId .. ':' then redis.call('DEL', idem) end
+  end
   redis.call('XADD', KEYS[4], 'MAXLEN', '~', '10000', '*', 'type', 'release', 'claimId', claimId,
     'reason', ARGV[4])
   return {1}
