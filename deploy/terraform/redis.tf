@@ -30,6 +30,21 @@ resource "aws_elasticache_subnet_group" "redis" {
   tags       = local.tags
 }
 
+# Keyspace notifications of the config key let a plain SET by on-call start a pass within
+# milliseconds; ElastiCache refuses CONFIG SET, so the parameter group enables them (K$g).
+resource "aws_elasticache_parameter_group" "redis" {
+  count  = local.create_redis ? 1 : 0
+  name   = "${var.name}-redis"
+  family = "redis${split(".", var.redis_engine_version)[0]}"
+
+  parameter {
+    name  = "notify-keyspace-events"
+    value = "K$g"
+  }
+
+  tags = local.tags
+}
+
 resource "aws_elasticache_replication_group" "redis" {
   count                      = local.create_redis ? 1 : 0
   replication_group_id       = "${var.name}-redis"
@@ -42,6 +57,7 @@ resource "aws_elasticache_replication_group" "redis" {
   automatic_failover_enabled = true
   multi_az_enabled           = true
   subnet_group_name          = aws_elasticache_subnet_group.redis[0].name
+  parameter_group_name       = aws_elasticache_parameter_group.redis[0].name
   security_group_ids         = [aws_security_group.redis[0].id]
   transit_encryption_enabled = true
   at_rest_encryption_enabled = true

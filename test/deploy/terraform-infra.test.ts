@@ -163,6 +163,13 @@ describe("deploy/terraform", () => {
     expect(rg["transit_encryption_enabled"]).toBe(true);
     expect(rg["at_rest_encryption_enabled"]).toBe(true);
     expect(rg["auth_token"]).toBe(BASE_INPUTS["redis_auth_token"]);
+    // A plain SET of the config key wakes the reconciler: keyspace events of generic and string
+    // commands on, through the parameter group (ElastiCache refuses CONFIG SET).
+    expect(spell(rg["parameter_group_name"]!)).toBe("${aws_elasticache_parameter_group.redis[0].name}");
+    const pg = m.one("aws_elasticache_parameter_group.redis");
+    expect(pg["family"]).toBe("redis7");
+    const notify = (pg["parameter"] as Obj[]).find((p) => p["name"] === "notify-keyspace-events");
+    expect(String(notify?.["value"]).split("").sort()).toEqual(["$", "K", "g"].sort());
     const url = m.one("aws_secretsmanager_secret_version.redis_url")["secret_string"];
     expect(spell(url!)).toMatch(/^rediss:\/\/:r{32}@/);
     const existing = evaluate({
