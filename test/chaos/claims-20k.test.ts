@@ -134,6 +134,13 @@ async function runClaims(w: ChaosWorld, run: Run, name: string): Promise<void> {
   // Progress: most claims were served, by tasks the emulator really launched.
   expect(served.length).toBeGreaterThanOrEqual(run.claims * run.minServed);
   expect(verdict.figures.tasksLaunched).toBeGreaterThanOrEqual(served.length);
+  // No duplicate launches across the kills: every task the emulator started was claimed, or is one
+  // of at most maxWarm + maxSurge idle ones (those left at the end, or stopped while idle).
+  expect(verdict.figures.tasksLaunched - verdict.figures.claimedTasks).toBeLessThanOrEqual(
+    run.desired.maxWarm + run.desired.maxSurge,
+  );
+  // The mid-run bounds were really sampled, all through the run (one every 250 ms).
+  expect(sampler.samples).toBeGreaterThanOrEqual(4);
 }
 
 describe("chaos: 20,000 claims with the reconciler killed", { timeout: FULL ? 3_600_000 : 300_000 }, () => {
