@@ -204,6 +204,12 @@ export function createMetrics(registry = new Registry(), opts: { defaults?: bool
       labelNames: ["pool"],
       registers: r,
     }),
+    rolloutOutdated: new Gauge({
+      name: M.rolloutOutdated,
+      help: "Warm tasks of an old task-definition revision (or covered by a drain) still left to replace: rollout progress, 0 when done.",
+      labelNames: ["pool"],
+      registers: r,
+    }),
   };
 }
 

@@ -35,6 +35,7 @@ export const M = {
   policyExpectedDemand: "warmpool_policy_expected_demand",
   policyRawTarget: "warmpool_policy_raw_target",
   policyTarget: "warmpool_policy_target",
+  rolloutOutdated: "warmpool_rollout_outdated_tasks",
 } as const;
 
 /**

@@ -13,6 +13,7 @@ export const plan: PlanFn = (desired, observed, nowMs, timings = DEFAULT_TIMINGS
   const census = takeCensus(observed, nowMs, timings);
   const counts = countsOf(census, observed.waiting);
   const sizing = size(desired, census, observed.waiting, observed.revision, observed.drain);
+  if (sizing.oldWarm > 0) counts.outdated = sizing.oldWarm;
   const wanted = sizing.base + sizing.surge;
   const summary =
     `target ${sizing.target} (minWarm ${desired.minWarm} + ${observed.waiting} waiting, maxWarm ${desired.maxWarm}, ` +

@@ -126,6 +126,11 @@ export interface PlanCounts {
   total: number; // every live pool task, for maxTasks
   /** Live pool tasks older than the Redis state, with no record: held, never stopped as orphans. */
   unaccounted?: number;
+  /**
+   * Rollout or drain progress: warm tasks of an old revision (or covered by a drain) still left
+   * to replace after this pass. Claimed old ones are not counted: they finish their sessions.
+   */
+  outdated?: number;
 }
 
 export interface Plan {

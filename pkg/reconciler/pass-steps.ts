@@ -73,6 +73,7 @@ export function publishPassMetrics(m: Metrics, pool: string, p: Plan, observed: 
   // Live in ECS, started before this Redis state, no record: held, never stopped (docs/planner.md).
   m.tasks.set({ pool, state: "unaccounted" }, c.unaccounted ?? 0);
   m.desiredWarm.set({ pool }, p.target);
+  m.rolloutOutdated.set({ pool }, c.outdated ?? 0);
   m.claimsWaiting.set({ pool }, c.waiting);
   const live = c.starting + c.warm + c.claimed;
   m.utilization.set({ pool }, live > 0 ? c.claimed / live : 0);

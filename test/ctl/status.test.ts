@@ -8,7 +8,9 @@ import type { StatusReport } from "../../pkg/ctl/index.js";
 import { waitFor } from "../harness/index.js";
 import { startReadyResponder } from "../claims/stand-in.js";
 import { FAMILY } from "../ecs/env.js";
-import { setDesired, startWorld, type World } from "../reconciler/env.js";
+import { metricValue, setDesired, startWorld, type World } from "../reconciler/env.js";
+import { Registry } from "prom-client";
+import { createMetrics } from "../../pkg/metrics/index.js";
 import { ctl } from "./env.js";
 
 /**
@@ -149,8 +151,9 @@ describe("ctl status on a live pool", () => {
   it("rollout: a new revision shows by revision, old claimed tasks untouched; --watch redraws until stopped", async () => {
     w = await startWorld();
     const world = w;
-    await setDesired(world, { minWarm: 3, maxWarm: 6, replenishThreshold: 1, maxSurge: 2 });
-    await world.startReconciler();
+    await setDesired(world, { minWarm: 3, maxWarm: 6, replenishThreshold: 3, maxSurge: 2 });
+    const metrics = createMetrics(new Registry(), { defaults: false });
+    await world.startReconciler({}, metrics);
     await waitFor("3 warm", async () => (await world.states()).warm === 3, 20_000);
     const responder = await startReadyResponder(world.redis, world.redis.duplicate(), world.pool);
     extra.push({ close: () => responder.stop() });
@@ -160,6 +163,19 @@ describe("ctl status on a live pool", () => {
     const taken = await claims.claim({ userId: `u-${randomBytes(2).toString("hex")}`, waitMs: 5_000 });
     if (taken.outcome !== "ready") throw new Error(`claim: ${JSON.stringify(taken)}`);
     const claimedTask = taken.claim.taskId;
+    await waitFor("3 warm again", async () => (await world.states()).warm === 3, 20_000);
+    // Sampled all through the rollout: warm tasks in Redis (never below minWarm: surge first) and
+    // the rollout gauge (progress visible in metrics).
+    const warmSeen: number[] = [];
+    const outdatedSeen: number[] = [];
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        warmSeen.push((await world.states()).warm ?? 0);
+        outdatedSeen.push(await metricValue(metrics, "rolloutOutdated", { pool: world.pool }));
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
     const ecs = new ECSClient({ endpoint: world.emu.endpoint, region: "us-east-1" });
     const v2 = await ecs.send(
       new RegisterTaskDefinitionCommand({
@@ -190,6 +206,15 @@ describe("ctl status on a live pool", () => {
       },
       30_000,
     );
+    await waitFor(
+      "the gauge back at 0",
+      async () => (await metricValue(metrics, "rolloutOutdated", { pool: world.pool })) === 0,
+      10_000,
+    );
+    sampling = false;
+    await sampler;
+    expect(Math.min(...warmSeen)).toBeGreaterThanOrEqual(3);
+    expect(Math.max(...outdatedSeen)).toBeGreaterThanOrEqual(1);
     const old = done.revisions.find((v) => v.revision === world.taskDefinitionArn);
     expect(old).toMatchObject({ target: false, warm: 0, starting: 0, claimed: 1 });
     // The claimed task finished nothing yet: still claimed in Redis, still running in ECS.

@@ -45,6 +45,7 @@ export function runScenario(m: Metrics, tickMs = 200): Scenario {
     m.policyExpectedDemand.set(labels, 7);
     m.policyRawTarget.set(labels, 9);
     m.policyTarget.set(labels, desired);
+    m.rolloutOutdated.set(labels, labels === b ? 3 : 0);
   }
   m.leader.set({ pool: POOLS.gone }, 1);
   m.asgInstances.set({ ...h, state: "InService" }, 4);

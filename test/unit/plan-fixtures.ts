@@ -72,10 +72,12 @@ export interface Summary {
   tasks: string[]; // "kind id reason", sorted
   expire: boolean;
   target?: number;
+  /** Old warm tasks left to replace after the pass (`counts.outdated`, 0 when none). */
+  outdated?: number;
   held?: Plan["held"];
   launchHeld?: "resync" | "backoff";
 }
-export function summarise(p: Plan, withTarget: boolean): Summary {
+export function summarise(p: Plan, withTarget: boolean, withOutdated = false): Summary {
   const s: Summary = {
     run: p.actions.flatMap((a) => (a.kind === "run" ? [`${a.count} ${a.reason}`] : [])),
     tasks: p.actions
@@ -84,6 +86,7 @@ export function summarise(p: Plan, withTarget: boolean): Summary {
     expire: p.actions.some((a) => a.kind === "expire-claims"),
   };
   if (withTarget) s.target = p.target;
+  if (withOutdated) s.outdated = p.counts.outdated ?? 0;
   if (p.held) s.held = p.held;
   if (p.launchHeld) s.launchHeld = p.launchHeld.why;
   return s;
@@ -112,7 +115,7 @@ export function runCases(cases: Case[]): void {
         ...tc.observed,
       };
       const p = plan(desired, observed, tc.now ?? NOW, T);
-      const got = summarise(p, tc.expected.target !== undefined);
+      const got = summarise(p, tc.expected.target !== undefined, tc.expected.outdated !== undefined);
       const want = { run: got.run, tasks: got.tasks, expire: false, ...tc.expected };
       expect(got).toEqual(want);
       expect(p.reason).not.toMatch(/\n/);

@@ -13,7 +13,7 @@ const cases: Case[] = [
     description: "rollout starts with the surge: new tasks beyond target, no old one stopped yet",
     desired: { maxSurge: 2 },
     tasks: n(5, "old", { state: "warm", rev: OLD }),
-    expected: { run: ["2 surge"], tasks: [] },
+    expected: { run: ["2 surge"], tasks: [], outdated: 5 },
   },
   {
     description: "rollout with surge in flight: wait for it to register",
@@ -36,6 +36,7 @@ const cases: Case[] = [
     expected: {
       run: ["2 surge"],
       tasks: ["cordon-stop old4 old-revision", "cordon-stop old5 old-revision"],
+      outdated: 3, // old1–old3 left to replace
     },
   },
   {
@@ -96,7 +97,7 @@ const cases: Case[] = [
   {
     description: "an ARN and family:revision naming the same revision are not a rollout",
     tasks: n(5, "w", { state: "warm", rev: "app:2" }),
-    expected: { run: [], tasks: [] },
+    expected: { run: [], tasks: [], outdated: 0 },
   },
   {
     description: "a task of another family is replaced even when the revision is given as a bare family",
