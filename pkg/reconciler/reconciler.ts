@@ -44,6 +44,8 @@ const REVISION_TTL_MS = 60_000;
 const MAX_ERRORS = 10;
 /** Events read to seed the adaptive sizer's window on a new leader (the stream holds ~10,000). */
 const EVENTS_SEED_MAX = 10_000;
+/** A lease falling due wakes the loop, but never more often than this. */
+const LEASE_WAKE_MIN_MS = 1_000;
 
 /**
  * The singleton control loop (DESIGN §6): hold the lease → read desired state → observe ECS and
@@ -68,6 +70,8 @@ export class Reconciler {
   private readonly runFailures = new Map<string, { count: number; lastAtMs: number }>();
   private revisionCache: { td: string; arn: string; atMs: number } | undefined;
   private sizerSeeded = false;
+  /** The earliest lease expiry among claimed records at the last pass (Redis TIME, ms). */
+  private nextLeaseDueMs: number | undefined;
   private readonly status: StatusSnapshot;
   private lastDesired: DesiredReading | undefined;
   private lastReadOk = false;
@@ -145,9 +149,13 @@ export class Reconciler {
       } else {
         await this.readDesiredAsStandby();
       }
-      // The holder waits for what is left of its resync deadline (events never postpone it).
+      // The holder waits for what is left of its resync deadline (events never postpone it), or
+      // until the earliest claim lease falls due: a claim that stopped heartbeating is expired
+      // and its task stopped then, not up to a resync interval later.
+      const due = this.nextLeaseDueMs;
+      const leaseWait = due === undefined ? Infinity : Math.max(LEASE_WAKE_MIN_MS, due - Date.now() + 100);
       const wake = await this.trigger.wait(
-        this.lease.held ? this.clock.waitMs() : Math.min(this.resyncMs, 1_000),
+        this.lease.held ? Math.min(this.clock.waitMs(), leaseWait) : Math.min(this.resyncMs, 1_000),
       );
       if (wake === "stop") break;
       trigger = wake;
@@ -211,6 +219,11 @@ export class Reconciler {
       // Redis first: the records' ARNs are described too, which sees through ListTasks lag.
       this.status.revision = revision;
       const redisSide = await this.o.store.observe();
+      let due: number | undefined;
+      for (const r of redisSide.records)
+        if (r.state === "claimed" && r.leaseExpiresAtMs !== undefined)
+          due = due === undefined ? r.leaseExpiresAtMs : Math.min(due, r.leaseExpiresAtMs);
+      this.nextLeaseDueMs = due;
       const drain = await this.drains.read();
       this.status.drain = drain ?? null;
       const stateBornAtMs = await readStateBirth(this.o.redis, this.keys);
