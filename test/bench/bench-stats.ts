@@ -39,6 +39,26 @@ export async function measure(
   return figures(lat, (performance.now() - t0) / 1000);
 }
 
+/**
+ * One caller, `rounds` rounds of every op in turn: each op's figures come from the same stretch
+ * of time as the others', so a shared machine's noise hits the floor (PING) and the thing
+ * measured against it alike. `perSecond` is each op's own rate (1 / its mean latency).
+ */
+export async function measureInterleaved(
+  rounds: number,
+  ops: (() => Promise<unknown>)[],
+): Promise<LatencyFigures[]> {
+  const lat = ops.map(() => [] as number[]);
+  for (let i = 0; i < rounds; i++) {
+    for (const [k, op] of ops.entries()) {
+      const s = performance.now();
+      await op();
+      lat[k]!.push(performance.now() - s);
+    }
+  }
+  return lat.map((l) => figures(l, l.reduce((a, b) => a + b, 0) / 1000));
+}
+
 export function fmt(f: LatencyFigures): string {
   return (
     `p50 ${f.p50Ms.toFixed(3).padStart(7)} ms  p99 ${f.p99Ms.toFixed(3).padStart(8)} ms  ` +

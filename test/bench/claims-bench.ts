@@ -2,7 +2,8 @@
  * Claim latency against the floor of a Redis round trip, on loopback, with a private redis-server
  * (issue 4, "Benchmark"), each figure printed next to its target:
  *
- * - Redis PING p50/p99 on one connection (the floor);
+ * - Redis PING p50/p99 on one connection (the floor), interleaved round by round with the
+ *   one-caller figures below so that noise on a shared machine hits floor and figure alike;
  * - the claim script alone (one EVALSHA), sequential;
  * - the library claim through to the claim script's answer (ClaimService.begin → Lua: a warm task
  *   taken, "library claim (→ Lua)") at 1, 16 and 64 concurrent callers over warm records
@@ -27,7 +28,7 @@ import { ClaimKeys, ClaimService, IDEMPOTENCY_TTL_MS } from "../../pkg/claims/in
 import { runScript } from "../../pkg/claims/scripts.js";
 import { startPrivateRedis, uniquePool } from "../harness/index.js";
 import { registerWarm, startReadyResponder } from "../claims/stand-in.js";
-import { fmt, measure, target, type LatencyFigures } from "./bench-stats.js";
+import { fmt, measure, measureInterleaved, target, type LatencyFigures } from "./bench-stats.js";
 import { benchClaimToReady } from "./bridge-ready.js";
 
 export type { LatencyFigures } from "./bench-stats.js";
@@ -44,9 +45,7 @@ export interface ClaimsBenchResult {
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-export async function benchClaims(
-  opts: { claims?: number; pings?: number } = {},
-): Promise<ClaimsBenchResult> {
+export async function benchClaims(opts: { claims?: number } = {}): Promise<ClaimsBenchResult> {
   const n = opts.claims ?? 5000;
   const server = await startPrivateRedis();
   const redis = new Redis(server.url);
@@ -58,21 +57,41 @@ export async function benchClaims(
   const responder = await startResponderProcess(server.url, pool);
   try {
     for (let i = 0; i < 500; i++) await redis.ping(); // warm up connection and JIT
-    const ping = await measure(opts.pings ?? 5000, 1, () => redis.ping());
 
-    await registerWarm(redis, pool, n);
-    const luaClaim = await measure(n, 1, () => {
-      const id = randomUUID();
-      return runScript(
-        redis,
-        "claim",
-        [keys.warm, keys.claims, keys.waiting, keys.events, keys.claim(id), keys.idempotency("-")],
-        [id, "bench-user", 60_000, "0", keys.taskPrefix, "0", IDEMPOTENCY_TTL_MS, 0],
-      );
-    });
+    // One caller: PING, the claim script alone, the library claim (→ Lua) and the library claim
+    // to ready, interleaved round by round, so the ratios to PING compare like with like.
+    await registerWarm(redis, pool, 3 * n);
+    const settled: Promise<unknown>[] = [];
+    const [ping, luaClaim, assign1, ready1] = await measureInterleaved(n, [
+      () => redis.ping(),
+      () => {
+        const id = randomUUID();
+        return runScript(
+          redis,
+          "claim",
+          [keys.warm, keys.claims, keys.waiting, keys.events, keys.claim(id), keys.idempotency("-")],
+          [id, "bench-user", 60_000, "0", keys.taskPrefix, "0", IDEMPOTENCY_TTL_MS, 0],
+        );
+      },
+      async () => {
+        const h = await svc.begin({ userId: "bench-user", waitMs: 0 });
+        if (h.stage !== "assigned") throw new Error(`claim ${h.stage}`);
+        settled.push(
+          h.result.then((r) => {
+            if (r.outcome !== "ready") throw new Error(`claim ${r.outcome}`);
+          }),
+        );
+      },
+      async () => {
+        const r = await svc.claim({ userId: "bench-user", waitMs: 0 });
+        if (r.outcome !== "ready") throw new Error(`claim ${r.outcome}`);
+      },
+    ]);
+    await Promise.all(settled);
 
-    const libraryAssign: ClaimsBenchResult["libraryAssign"] = {};
-    for (const c of [1, 16, 64]) {
+    const libraryAssign: ClaimsBenchResult["libraryAssign"] = { 1: assign1! };
+    const libraryClaim: ClaimsBenchResult["libraryClaim"] = { 1: ready1! };
+    for (const c of [16, 64]) {
       await registerWarm(redis, pool, n);
       // The stand-in answers every init_user meanwhile, as bridges would; the results are checked after.
       const results: Promise<unknown>[] = [];
@@ -87,16 +106,14 @@ export async function benchClaims(
       });
       await Promise.all(results);
     }
-
-    const libraryClaim: ClaimsBenchResult["libraryClaim"] = {};
-    for (const c of [1, 16, 64]) {
+    for (const c of [16, 64]) {
       await registerWarm(redis, pool, n);
       libraryClaim[c] = await measure(n, c, async () => {
         const r = await svc.claim({ userId: "bench-user", waitMs: 0 });
         if (r.outcome !== "ready") throw new Error(`claim ${r.outcome}`);
       });
     }
-    return { ping, luaClaim, libraryAssign, libraryClaim };
+    return { ping: ping!, luaClaim: luaClaim!, libraryAssign, libraryClaim };
   } finally {
     await responder.stop();
     await svc.close();
