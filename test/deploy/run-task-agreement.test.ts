@@ -153,7 +153,12 @@ describe("the reconciler, configured by the module, launches what the module def
     redisServer = await startPrivateRedis();
     redis = new Redis(redisServer.url, { maxRetriesPerRequest: 1 });
     const keys = new PoolKeys(pool);
-    await redis.set(keys.config, JSON.stringify({ minWarm: 2, maxWarm: 4, replenishThreshold: 1 }));
+    // With an `asg` block, so the capacity pass's Auto Scaling and container-instance calls are
+    // checked against the policy too.
+    await redis.set(
+      keys.config,
+      JSON.stringify({ minWarm: 2, maxWarm: 4, replenishThreshold: 1, asg: { groupName: "demo-pool" } }),
+    );
     const cfg = buildConfig({
       ...flags,
       "redis-url": redisServer.url,
@@ -181,12 +186,30 @@ describe("the reconciler, configured by the module, launches what the module def
       for (const [key, value] of Object.entries(poolTags)) expect(t.tags).toContainEqual({ key, value });
     }
 
-    // Least privilege, from the other side: every ECS call the reconciler made is granted.
+    // The capacity pass ran against the group (it observes it every pass).
+    await waitFor(
+      "the capacity pass observed the group",
+      () => (emu!.control.calls().DescribeAutoScalingGroups?.ok ?? 0) > 0,
+      15_000,
+    );
+
+    // Least privilege, from the other side: every ECS and Auto Scaling call the reconciler made
+    // is granted.
     const granted = new Set(policyStatements(m, "reconciler").flatMap((s) => s.actions));
+    const AUTO_SCALING = new Set([
+      "DescribeAutoScalingGroups",
+      "DescribeWarmPool",
+      "PutWarmPool",
+      "SetDesiredCapacity",
+      "SetInstanceProtection",
+    ]);
     const called = Object.entries(emu.control.calls())
       .filter(([, c]) => c.ok + c.error + c.throttled > 0)
-      .map(([op]) => `ecs:${op}`);
+      .map(([op]) => `${AUTO_SCALING.has(op) ? "autoscaling" : "ecs"}:${op}`);
     expect(called).toContain("ecs:RunTask");
+    expect(called).toContain("autoscaling:DescribeAutoScalingGroups");
+    expect(called).toContain("autoscaling:DescribeWarmPool");
+    expect(called).toContain("ecs:ListContainerInstances");
     for (const action of called) {
       if (action === "ecs:RegisterTaskDefinition") continue; // this test's own call
       expect(granted.has(action), `${action} is called but not granted`).toBe(true);
