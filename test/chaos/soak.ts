@@ -86,6 +86,32 @@ function drift(samples: Sample[], key: keyof Sample): { first: number; last: num
   return { first: round(first), last: round(last), change: round(last - first) };
 }
 
+/**
+ * What a soak must not show: memory that keeps growing, an event loop that keeps slowing, Redis
+ * growing by more than the claim records it is meant to retain. Limits are generous (a shared
+ * 2-core machine is noisy): a leak passes them within minutes, noise does not.
+ */
+function judgeDrift(d: {
+  reconcilerRssMB: { first: number; change: number };
+  gatewayRssMB: { first: number; change: number };
+  reconcilerLagP99Ms: { last: number };
+  gatewayLagP99Ms: { last: number };
+  redisBytesPerRetainedClaim: number | null;
+}): string[] {
+  const out: string[] = [];
+  for (const k of ["reconcilerRssMB", "gatewayRssMB"] as const) {
+    const { first, change } = d[k];
+    if (change > Math.max(20, first * 0.25)) out.push(`${k} grew ${change} MB from ${first} MB`);
+  }
+  for (const k of ["reconcilerLagP99Ms", "gatewayLagP99Ms"] as const) {
+    if (d[k].last > 250) out.push(`${k} is ${d[k].last} ms at the end`);
+  }
+  if (d.redisBytesPerRetainedClaim !== null && d.redisBytesPerRetainedClaim > 4_096) {
+    out.push(`Redis grew ${d.redisBytesPerRetainedClaim} B per retained claim record (expected ~700)`);
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const desired = { minWarm: 5, maxWarm: 8, replenishThreshold: 2, maxSurge: 2, maxTasks: 60 };
@@ -163,9 +189,14 @@ async function main(): Promise<void> {
       invariants: verdict,
       samples,
     };
-    writeFileSync(args.report, `${JSON.stringify(report, null, 2)}\n`);
-    console.log(JSON.stringify({ ...report, samples: `${samples.length} in ${args.report}` }, null, 2));
-    if (verdict.violations.length || ledger.unclear.length) process.exitCode = 1;
+    // Flat means flat: judged on the last third against the first (after a fifth of warm-up).
+    const leaks = judgeDrift(report.drift);
+    writeFileSync(args.report, `${JSON.stringify({ ...report, leaks }, null, 2)}\n`);
+    console.log(
+      JSON.stringify({ ...report, leaks, samples: `${samples.length} in ${args.report}` }, null, 2),
+    );
+    for (const l of leaks) console.error(`soak: NOT FLAT: ${l}`);
+    if (verdict.violations.length || ledger.unclear.length || leaks.length) process.exitCode = 1;
   } finally {
     await w.close();
   }
