@@ -134,10 +134,11 @@ export class World {
   }
 
   apply(actions: readonly Action[], nowMs: number): void {
+    const pass = { failed: 0, launched: 0 };
     for (const a of actions) {
       switch (a.kind) {
         case "run":
-          this.run(a.count, a.revision, nowMs);
+          this.run(a.count, a.revision, nowMs, pass);
           break;
         case "cordon-stop": {
           const rec = this.records.get(a.taskId);
@@ -165,6 +166,15 @@ export class World {
         }
       }
     }
+    // As the reconciler keeps its backoff input: a pass whose RunTask calls failed counts once
+    // (per reason) however many tasks it asked for; a pass that launched cleanly clears it.
+    if (pass.failed > 0) {
+      const reason = "RESOURCE:MEMORY";
+      const f = this.failures.get(reason) ?? { reason, count: 0, lastAtMs: nowMs };
+      f.count += 1;
+      f.lastAtMs = nowMs;
+      this.failures.set(reason, f);
+    } else if (pass.launched > 0) this.failures.clear();
   }
 
   /** A claim arrives: the oldest warm task, or the back of the waiting queue. */
@@ -258,7 +268,12 @@ export class World {
     this.sched.release(c, endMs);
   }
 
-  private run(count: number, revision: string, nowMs: number): void {
+  private run(
+    count: number,
+    revision: string,
+    nowMs: number,
+    pass: { failed: number; launched: number },
+  ): void {
     this.lastRunAtMs = nowMs;
     this.tokens = Math.min(
       this.ecsModel.launchBurst,
@@ -279,17 +294,10 @@ export class World {
           continue;
         }
         this.launch(revision, nowMs);
+        pass.launched++;
       }
-      // The observer reports failures since the last clean RunTask call (the backoff input).
-      if (failed === 0) this.failures.clear();
-      else {
-        this.counters.runFailures += failed;
-        const reason = "RESOURCE:MEMORY";
-        const f = this.failures.get(reason) ?? { reason, count: 0, lastAtMs: nowMs };
-        f.count += failed;
-        f.lastAtMs = nowMs;
-        this.failures.set(reason, f);
-      }
+      this.counters.runFailures += failed;
+      pass.failed += failed;
     }
   }
 
