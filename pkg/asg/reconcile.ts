@@ -84,14 +84,30 @@ export interface CapacityPassResult {
 
 export class CapacityReconciler {
   private readonly seenStates = new Set<string>();
+  private readonly inServiceSince = new Map<string, number>();
   private last?: { atMs: number; key: string; result: CapacityPassResult };
 
   constructor(private readonly o: CapacityReconcilerOptions) {}
 
-  observe(asg: AsgDesired, taskDefinition?: string): ReturnType<typeof observeCapacity> {
+  async observe(asg: AsgDesired, taskDefinition?: string): ReturnType<typeof observeCapacity> {
     // The task size is read even when tasksPerInstance is given: free room decides whether a
     // capacity failure still means a shortfall. One call per revision (cached).
-    return observeCapacity(this.o.driver, asg.groupName, taskDefinition);
+    const o = await observeCapacity(this.o.driver, asg.groupName, taskDefinition);
+    // When each instance was first seen InService (Auto Scaling reports no such time): the
+    // planner tells an instance whose ECS agent is still joining from one whose agent is down.
+    const group = o.observed.group;
+    if (group) {
+      const now = Date.now();
+      const seen = new Set<string>();
+      for (const i of group.instances) {
+        if (i.lifecycleState !== "InService") continue;
+        seen.add(i.instanceId);
+        if (!this.inServiceSince.has(i.instanceId)) this.inServiceSince.set(i.instanceId, now);
+        i.inServiceSinceMs = this.inServiceSince.get(i.instanceId) as number;
+      }
+      for (const id of this.inServiceSince.keys()) if (!seen.has(id)) this.inServiceSince.delete(id);
+    }
+    return o;
   }
 
   plan(input: CapacityPassInput, observed: ObservedCapacity): CapacityPlan {

@@ -77,8 +77,27 @@ export function planCapacity(input: CapacityInput): CapacityPlan {
   }
 
   const shortfall = recentShortfall(input, timings.failureWindowMs, tasks);
-  // Only a settled group (nothing Pending, no scale-in under way) is short of what it holds.
-  if (shortfall && pending === 0 && group.desiredCapacity === inService && wanted <= inService) {
+  // An InService instance whose ECS agent has not registered yet is capacity on its way, like a
+  // Pending one: failures from before it joined say nothing about what the group holds.
+  const registered = new Set(
+    observed.containerInstances.flatMap((c) => (c.ec2InstanceId ? [c.ec2InstanceId] : [])),
+  );
+  const joinGraceMs = timings.joinGraceMs ?? DEFAULT_CAPACITY_TIMINGS.joinGraceMs ?? 0;
+  const joining = group.instances.filter(
+    (i) =>
+      i.lifecycleState === "InService" &&
+      !registered.has(i.instanceId) &&
+      i.inServiceSinceMs !== undefined &&
+      input.nowMs - i.inServiceSinceMs < joinGraceMs,
+  ).length;
+  // Only a settled group (nothing Pending or joining, no scale-in under way) is short of what it holds.
+  if (
+    shortfall &&
+    pending === 0 &&
+    joining === 0 &&
+    group.desiredCapacity === inService &&
+    wanted <= inService
+  ) {
     wanted = inService + 1;
     scaleReason = "capacity-failures";
     notes.push(`${shortfall} capacity failure(s) since the newest instance: one instance more`);

@@ -12,6 +12,11 @@ export interface GroupInstance {
   /** AWS LifecycleState: Pending, InService, Terminating, Warmed:Hibernated, Warmed:Pending … */
   lifecycleState: string;
   protectedFromScaleIn: boolean;
+  /**
+   * When the observer first saw it InService (its own clock; absent when unknown). An instance
+   * InService for less than `joinGraceMs` whose ECS agent has not registered yet is still joining.
+   */
+  inServiceSinceMs?: number;
 }
 
 /** The warm pool's configuration (DescribeWarmPool WarmPoolConfiguration). */
@@ -99,9 +104,14 @@ export interface CapacityFailure {
 export interface CapacityTimings {
   /** A capacity failure older than this no longer asks for an extra instance. */
   failureWindowMs: number;
+  /**
+   * How long an InService instance may take to register as an ECS container instance before the
+   * planner stops counting it as capacity on its way (an agent that never comes up).
+   */
+  joinGraceMs?: number;
 }
 
-export const DEFAULT_CAPACITY_TIMINGS: CapacityTimings = { failureWindowMs: 60_000 };
+export const DEFAULT_CAPACITY_TIMINGS: CapacityTimings = { failureWindowMs: 60_000, joinGraceMs: 120_000 };
 
 export interface CapacityInput {
   asg: AsgDesired;

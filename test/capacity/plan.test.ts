@@ -339,6 +339,40 @@ const rows: Row[] = [
     }),
     expected: [{ kind: "set-desired-capacity", desiredCapacity: 2, from: 1, reason: "capacity-failures" }],
   },
+  {
+    description:
+      "an instance InService for 5 s whose agent has not registered yet is joining: failures before it ask for nothing",
+    in: input({
+      asg: { ...ASG, tasksPerInstance: 4 },
+      demand: demand({ target: 4 }),
+      observed: observed(
+        group({
+          instances: inService(1).map((i) => ({ ...i, inServiceSinceMs: NOW - 5_000 })),
+          warmPool: pool(1),
+        }),
+        { containerInstances: [] },
+      ),
+      failures: [{ reason: "NO_CONTAINER_INSTANCE", count: 1, lastAtMs: NOW - 10 }],
+    }),
+    expected: [],
+  },
+  {
+    description:
+      "an instance InService for 10 min with no agent registered is not joining: one instance more",
+    in: input({
+      asg: { ...ASG, tasksPerInstance: 4 },
+      demand: demand({ target: 4 }),
+      observed: observed(
+        group({
+          instances: inService(1).map((i) => ({ ...i, inServiceSinceMs: NOW - 600_000 })),
+          warmPool: pool(1),
+        }),
+        { containerInstances: [] },
+      ),
+      failures: [{ reason: "NO_CONTAINER_INSTANCE", count: 1, lastAtMs: NOW - 10 }],
+    }),
+    expected: [{ kind: "set-desired-capacity", desiredCapacity: 2, from: 1, reason: "capacity-failures" }],
+  },
 ];
 
 describe("planCapacity: table", () => {

@@ -48,15 +48,21 @@ describe("chaos: kill -9 of the leading reconciler while claims run", { timeout:
     }
     const ledger = await traffic.stop();
     const cleared = Date.now();
+    let last = "";
     await waitFor(
       "back at target: 4 warm, nothing starting or draining",
       async () => {
         const s = await w.states();
+        last = `records ${JSON.stringify(s)}, ${w.live().length} live in ECS`;
         return s.warm === 4 && !s.starting && !s.draining && w.live().length === 4;
       },
       RECOVERY_BOUND_MS,
       100,
-    );
+    ).catch((e: Error) => {
+      throw new Error(
+        `${e.message}; at the end: ${last}; status: ${recs.map((r) => r.stderr().slice(-600)).join(" | ")}`,
+      );
+    });
     const recoveryMs = Date.now() - cleared;
     await sleep(1_500);
     const verdict = await checkInvariants({
