@@ -219,9 +219,13 @@ export class Reconciler {
       // Redis first: the records' ARNs are described too, which sees through ListTasks lag.
       this.status.revision = revision;
       const redisSide = await this.o.store.observe();
+      // Only leases still to come: one already past is this pass's to expire, and if it cannot
+      // (paused, a Redis error) the resync retries it; waking every second for it would turn
+      // every such second into a full ECS observation.
+      const observedAt = Date.now();
       let due: number | undefined;
       for (const r of redisSide.records)
-        if (r.state === "claimed" && r.leaseExpiresAtMs !== undefined)
+        if (r.state === "claimed" && r.leaseExpiresAtMs !== undefined && r.leaseExpiresAtMs > observedAt)
           due = due === undefined ? r.leaseExpiresAtMs : Math.min(due, r.leaseExpiresAtMs);
       this.nextLeaseDueMs = due;
       const drain = await this.drains.read();

@@ -27,9 +27,10 @@ describe("claims with the reconciler (real Redis, emulator over HTTP)", () => {
     responder = await startReadyResponder(w.redis, w.redis.duplicate(), w.pool);
     svc = new ClaimService({ pool: w.pool, redis: w.redis, limits: { minLeaseSeconds: 1 } });
     await svc.start();
-    await w.startReconciler({ "resync-interval": "10m" }); // every launch below is event-driven
+    rec = await w.startReconciler({ "resync-interval": "10m" }); // every launch below is event-driven
     return w;
   }
+  let rec: Awaited<ReturnType<World["startReconciler"]>> | undefined;
 
   it("cold path: pool at 0, claims wait, the reconciler launches, FIFO by registration order", async () => {
     const world = await start({ minWarm: 0, maxWarm: 10, replenishThreshold: 0 });
@@ -81,5 +82,19 @@ describe("claims with the reconciler (real Redis, emulator over HTTP)", () => {
     const warm = await world.redis.zrange(world.keys.warm, 0, -1);
     expect(warm).not.toContain(released.claim.taskId);
     expect(warm).not.toContain(silent.claim.taskId);
+  });
+
+  it("a lease past due that cannot be expired (pool paused) does not wake the loop every second", async () => {
+    const world = await start({ minWarm: 1, maxWarm: 10, replenishThreshold: 1 });
+    await waitFor("1 warm", async () => (await world.states()).warm === 1, 20_000);
+    const c = await svc!.claim({ userId: "held", waitMs: 5_000, leaseSeconds: 1 });
+    expect(c.outcome).toBe("ready");
+    await setDesired(world, { minWarm: 1, maxWarm: 10, replenishThreshold: 1, paused: true });
+    await waitFor("paused in force", () => rec!.reconciler.snapshot().desired?.paused === true, 10_000);
+    const passes = rec!.reconciler.passes;
+    await new Promise((r) => setTimeout(r, 4_000)); // the lease falls due after 1 s
+    // At most the one wake when the lease fell due (and an event or two), not one per second.
+    expect(rec!.reconciler.passes - passes).toBeLessThanOrEqual(2);
+    expect(world.emu.control.calls().StopTask?.ok ?? 0).toBe(0); // paused: nothing stopped
   });
 });
