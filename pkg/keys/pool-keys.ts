@@ -69,10 +69,6 @@ export class PoolKeys {
   get status(): string {
     return `${this.prefix}status`;
   }
-  /** Launches issued but not yet seen in ListTasks (expectations), by clientToken. */
-  get expectations(): string {
-    return `${this.prefix}expectations`;
-  }
 }
 
 const POOL_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;

@@ -8,14 +8,7 @@ import type { Redis } from "ioredis";
 import type { PoolKeys } from "../../pkg/keys/index.js";
 
 export async function poolSnapshot(redis: Redis, keys: PoolKeys): Promise<Record<string, unknown>> {
-  const skip = new Set([
-    keys.events,
-    keys.leader,
-    keys.epoch,
-    keys.status,
-    keys.configHistory,
-    keys.expectations,
-  ]);
+  const skip = new Set([keys.events, keys.leader, keys.epoch, keys.status, keys.configHistory]);
   const out: Record<string, unknown> = {};
   let cursor = "0";
   const names: string[] = [];
