@@ -9,11 +9,20 @@
 export const NO_CONTAINER_INSTANCE = "NO_CONTAINER_INSTANCE";
 
 export function isCapacityReason(reason: string): boolean {
-  return (
-    reason.startsWith("RESOURCE:CPU") ||
-    reason.startsWith("RESOURCE:MEMORY") ||
-    reason === NO_CONTAINER_INSTANCE
-  );
+  return isResourceSizeReason(reason) || isSlotReason(reason) || reason === NO_CONTAINER_INSTANCE;
+}
+
+/** CPU or memory: an instance with room for one more task of this size would have taken it. */
+export function isResourceSizeReason(reason: string): boolean {
+  return reason.startsWith("RESOURCE:CPU") || reason.startsWith("RESOURCE:MEMORY");
+}
+
+/**
+ * No free ENI (awsvpc tasks without ENI trunking) or host port: the instances may have CPU and
+ * memory to spare, yet cannot take one more task.
+ */
+export function isSlotReason(reason: string): boolean {
+  return reason.startsWith("RESOURCE:ENI") || reason.startsWith("RESOURCE:PORTS");
 }
 
 /**

@@ -18,7 +18,7 @@
  * Writes happen only when the observation differs from the plan: zero writes at steady state.
  * ReuseOnScaleIn is never set (ECS groups may not); a pool found with it is rewritten without.
  */
-import { isCapacityReason } from "./failures.js";
+import { isCapacityReason, isSlotReason } from "./failures.js";
 import { planScaleIn } from "./scale-in.js";
 import { slots, tasksPerInstance } from "./tasks-per-instance.js";
 import {
@@ -197,13 +197,15 @@ function recentShortfall(input: CapacityInput, windowMs: number, tasks: number):
   const d = input.demand;
   // Every task the plan wants is already placed: whatever failed before is no shortfall now.
   if (d.claimed + d.warm + d.starting >= tasks) return 0;
-  if (taskSize && containerInstances.some((c) => c.status === "ACTIVE" && slots(c.remaining, taskSize) > 0)) {
-    return 0;
-  }
+  // CPU/memory room on an instance answers a CPU/memory failure, not an ENI or port one.
+  const roomBySize =
+    taskSize !== undefined &&
+    containerInstances.some((c) => c.status === "ACTIVE" && slots(c.remaining, taskSize) > 0);
   const newest = Math.max(0, ...containerInstances.map((c) => c.registeredAtMs ?? 0));
   const since = Math.max(input.nowMs - windowMs, newest);
   return input.failures
     .filter((f) => isCapacityReason(f.reason) && f.lastAtMs >= since)
+    .filter((f) => !(roomBySize && !isSlotReason(f.reason)))
     .reduce((n, f) => n + f.count, 0);
 }
 

@@ -301,6 +301,15 @@ const rows: Row[] = [
     expected: [],
   },
   {
+    description: "out of ENIs while CPU and memory have room (awsvpc without trunking): one instance more",
+    in: input({
+      demand: demand({ target: 4, claimed: 4 }),
+      observed: settled(2, 1, [4, 3]),
+      failures: [{ reason: "RESOURCE:ENI", count: 3, lastAtMs: NOW - 1_000 }],
+    }),
+    expected: [{ kind: "set-desired-capacity", desiredCapacity: 3, from: 2, reason: "capacity-failures" }],
+  },
+  {
     description: "capacity failures older than the newest instance ask for nothing",
     in: input({
       demand: demand({ target: 4, claimed: 4 }),
