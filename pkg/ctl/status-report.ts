@@ -169,6 +169,19 @@ export function assessHealth(
       message: `the last pass is ${Math.round(r.lastPassAgeMs / 1000)}s old (stale after ${Math.round(staleAfterMs / 1000)}s)`,
     });
   }
+  // Passes that complete but fail (ECS calls denied, a partial observation every time) keep the
+  // snapshot fresh: a pool no pass has maintained for that long is as unhealthy as a stale one.
+  const failingSince = r.snapshot?.failingSinceMs;
+  const lastPassFailed = pass0(r)?.result === "error" || pass0(r)?.result === "partial";
+  if (r.lastPassAgeMs !== null && r.lastPassAgeMs <= staleAfterMs && lastPassFailed && failingSince) {
+    const forMs = r.atMs - failingSince;
+    if (forMs > staleAfterMs) {
+      problems.push({
+        code: EXIT.stalePass,
+        message: `no pass has succeeded for ${Math.round(forMs / 1000)}s (stale after ${Math.round(staleAfterMs / 1000)}s): the last ended ${pass0(r)?.result}: ${pass0(r)?.reason ?? ""}`,
+      });
+    }
+  }
   if (r.desired.key === "invalid") {
     problems.push({
       code: EXIT.invalidDesired,
@@ -254,4 +267,8 @@ function countRevisions(tasks: TaskRow[], target: string | undefined): RevisionC
   return [...by.values()].sort(
     (a, b) => Number(b.target) - Number(a.target) || a.revision.localeCompare(b.revision),
   );
+}
+
+function pass0(r: Omit<StatusReport, "health">): StatusSnapshot["lastPass"] | undefined {
+  return r.snapshot?.lastPass;
 }

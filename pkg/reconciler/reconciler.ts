@@ -384,6 +384,8 @@ export class Reconciler {
       s.counts = planned.counts;
       s.target = planned.target;
     }
+    if (result === "ok") delete s.failingSinceMs;
+    else if (result !== "skipped") s.failingSinceMs ??= startedAtMs;
     s.lastPass = {
       id,
       trigger,

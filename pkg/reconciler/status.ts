@@ -27,6 +27,11 @@ export interface StatusSnapshot {
     actions: Record<string, number>;
     ecsCalls: { list: number; describe: number };
   } | null;
+  /**
+   * When the current run of passes that did not end `ok` began (error or partial, in a row);
+   * absent while the last pass was ok. `ctl status` turns a long run into "no pass succeeded".
+   */
+  failingSinceMs?: number;
   /** The last few errors, newest first, each with when. */
   lastErrors: { atMs: number; message: string }[];
   runFailures: { reason: string; count: number; lastAtMs: number }[];

@@ -24,6 +24,32 @@ function base(): Omit<StatusReport, "health"> {
   };
 }
 
+/** A snapshot whose passes have ended in error for `forMs`, the last one a second ago. */
+function failing(forMs: number): StatusReport["snapshot"] {
+  return {
+    pool: "p",
+    leader: { id: "h:1:a", epoch: 3 },
+    updatedAtMs: NOW - 1_000,
+    counts: null,
+    target: 5,
+    desired: DEFAULT_DESIRED,
+    config: { status: "valid", valid: true, lastRejection: null },
+    lastPass: {
+      id: 9,
+      trigger: "resync",
+      startedAtMs: NOW - 1_100,
+      durationMs: 100,
+      result: "error",
+      reason: "pass failed: AccessDenied",
+      actions: {},
+      ecsCalls: { list: 0, describe: 0 },
+    },
+    failingSinceMs: NOW - forMs,
+    lastErrors: [],
+    runFailures: [],
+  };
+}
+
 describe("assessHealth", () => {
   const cases: {
     name: string;
@@ -68,6 +94,18 @@ describe("assessHealth", () => {
     {
       name: "no warm but nobody waiting is not exhausted",
       change: (r) => Object.assign(r.actual, { warm: 0, starting: 5, waiting: 0 }),
+      code: 0,
+    },
+    {
+      name: "passes completing in error for 90 s: no pass succeeded",
+      change: (r) => (r.snapshot = failing(90_000)),
+      code: 11,
+      problem:
+        /no pass has succeeded for 90s \(stale after 60s\): the last ended error: pass failed: AccessDenied/,
+    },
+    {
+      name: "passes failing for 30 s: a warning, not yet unhealthy",
+      change: (r) => (r.snapshot = failing(30_000)),
       code: 0,
     },
     {

@@ -2,6 +2,7 @@ import { ECSClient, RunTaskCommand } from "@aws-sdk/client-ecs";
 import { afterEach, describe, expect, it } from "vitest";
 import { PoolStore } from "../../pkg/claims/index.js";
 import type { StatusSnapshot } from "../../pkg/reconciler/index.js";
+import { ctl } from "../ctl/env.js";
 import { waitFor } from "../harness/index.js";
 import { setDesired, startWorld, type World } from "./env.js";
 
@@ -48,7 +49,21 @@ describe("a task definition ECS does not have (real Redis, emulator over HTTP)",
     expect(s.lastErrors.map((e) => e.message).join("\n")).toMatch(
       /resolving task definition missing-family: .*Unable to describe task definition/,
     );
-    await new Promise((r) => setTimeout(r, 600)); // several more passes
+    await new Promise((r) => setTimeout(r, 1_500)); // several more passes
     expect(world.launches()).toHaveLength(1); // only the one started by hand
+    // On-call's probe: passes that keep failing are as unhealthy as no pass at all.
+    expect(s.failingSinceMs).toBeGreaterThan(0);
+    const r = await ctl([
+      "ctl",
+      "status",
+      "--stale-after",
+      "1",
+      "--redis-url",
+      world.redisServer.url,
+      "--pool",
+      world.pool,
+    ]);
+    expect(r.code).toBe(11);
+    expect(r.out).toMatch(/no pass has succeeded for \d+s \(stale after 1s\): the last ended error/);
   });
 });
