@@ -91,10 +91,12 @@ describe("claims with the reconciler (real Redis, emulator over HTTP)", () => {
     expect(c.outcome).toBe("ready");
     await setDesired(world, { minWarm: 1, maxWarm: 10, replenishThreshold: 1, paused: true });
     await waitFor("paused in force", () => rec!.reconciler.snapshot().desired?.paused === true, 10_000);
+    // Let the events of the change settle (a keyspace notification and the config entry).
+    await new Promise((r) => setTimeout(r, 500));
     const passes = rec!.reconciler.passes;
-    await new Promise((r) => setTimeout(r, 4_000)); // the lease falls due after 1 s
-    // At most the one wake when the lease fell due (and an event or two), not one per second.
-    expect(rec!.reconciler.passes - passes).toBeLessThanOrEqual(2);
+    await new Promise((r) => setTimeout(r, 6_000)); // the lease falls due after 1 s
+    // The one wake when the lease fell due (and a stray event or two), not one every second.
+    expect(rec!.reconciler.passes - passes).toBeLessThanOrEqual(3);
     expect(world.emu.control.calls().StopTask?.ok ?? 0).toBe(0); // paused: nothing stopped
   });
 });
