@@ -4,72 +4,27 @@
  * touched, and replacements (created after the request) are never drained again.
  */
 import { describe, expect, it } from "vitest";
-import { DEFAULT_DESIRED, type DesiredState } from "../../pkg/config/index.js";
-import {
-  DEFAULT_TIMINGS,
-  plan,
-  revisionMatches,
-  type EcsTask,
-  type Observed,
-  type TaskRecord,
-} from "../../pkg/plan/index.js";
+import { revisionMatches, type Observed } from "../../pkg/plan/index.js";
+import { n, NOW, runCases, type Case, type TaskSpec } from "./plan-fixtures.js";
+import type { DesiredState } from "../../pkg/config/index.js";
 
-const NOW = 10_000_000;
-const T = DEFAULT_TIMINGS;
 const TD = "arn:aws:ecs:us-east-1:123456789012:task-definition";
-const REV = `${TD}/app:2`;
 const OLD = `${TD}/app:1`;
-/** The request was made 100 s ago: tasks older than that are covered. */
+/** The request was made 100 s ago: tasks older than that (600 s by default) are covered. */
 const BEFORE = NOW - 100_000;
 
-interface TaskSpec {
-  id: string;
-  state: TaskRecord["state"];
-  ageMs?: number; // since launch; default 600 s, i.e. before the request
-  warmAgoMs?: number;
-  rev?: string;
-  drainReason?: string;
-}
-
-function world(specs: TaskSpec[]): { ecs: EcsTask[]; records: TaskRecord[] } {
-  const ecs: EcsTask[] = [];
-  const records: TaskRecord[] = [];
-  for (const s of specs) {
-    const created = NOW - (s.ageMs ?? 600_000);
-    const taskArn = `arn:aws:ecs:us-east-1:123456789012:task/c/${s.id}`;
-    const rev = s.rev ?? REV;
-    ecs.push({
-      taskId: s.id,
-      taskArn,
-      lastStatus: "RUNNING",
-      desiredStatus: "RUNNING",
-      taskDefinitionArn: rev,
-      createdAtMs: created,
-    });
-    const r: TaskRecord = { taskId: s.id, taskArn, state: s.state, revision: rev, createdAtMs: created };
-    if (s.state !== "starting") r.warmAtMs = NOW - (s.warmAgoMs ?? Math.min(500_000, s.ageMs ?? 500_000));
-    if (s.state === "claimed") r.leaseExpiresAtMs = NOW + 60_000;
-    if (s.drainReason) r.drainReason = s.drainReason;
-    records.push(r);
-  }
-  return { ecs, records };
-}
-
-const n = (count: number, prefix: string, spec: Omit<TaskSpec, "id">): TaskSpec[] =>
-  Array.from({ length: count }, (_, i) => ({ id: `${prefix}${i}`, ...spec }));
-
-interface Case {
+interface DrainCase {
   description: string;
   desired?: Partial<DesiredState>;
   tasks: TaskSpec[];
-  drain?: Observed["drain"] | null; // null: no drain in force
+  drain?: Observed["drain"] | null; // null: no drain in force; absent: { beforeMs: BEFORE }
   observed?: Partial<Observed>;
   run: string[]; // "count reason" per RunTask call
   tasks_: string[]; // "kind id reason", sorted
   reason?: RegExp;
 }
 
-const cases: Case[] = [
+const cases: DrainCase[] = [
   {
     description: "drain starts with the surge: new tasks beyond target, no covered task stopped yet",
     desired: { minWarm: 5, maxSurge: 2 },
@@ -189,25 +144,16 @@ const cases: Case[] = [
 ];
 
 describe("plan: on-call drain", () => {
-  for (const tc of cases) {
-    it(tc.description, () => {
-      const desired = { ...DEFAULT_DESIRED, ...tc.desired };
-      const observed: Observed = {
-        complete: true,
-        waiting: 0,
-        revision: REV,
-        eventTriggered: false,
-        ...world(tc.tasks),
-        ...tc.observed,
-      };
-      if (tc.drain !== null) observed.drain = tc.drain ?? { beforeMs: BEFORE };
-      const p = plan(desired, observed, NOW, T);
-      const run = p.actions.flatMap((a) => (a.kind === "run" ? [`${a.count} ${a.reason}`] : []));
-      const tasks = p.actions.flatMap((a) => ("taskId" in a ? [`${a.kind} ${a.taskId} ${a.reason}`] : []));
-      expect({ run, tasks: tasks.sort() }).toEqual({ run: tc.run, tasks: tc.tasks_ });
-      if (tc.reason) expect(p.reason).toMatch(tc.reason);
-    });
-  }
+  runCases(
+    cases.map((tc): Case => ({
+      description: tc.description,
+      tasks: tc.tasks,
+      ...(tc.desired ? { desired: tc.desired } : {}),
+      observed: { ...(tc.drain !== null ? { drain: tc.drain ?? { beforeMs: BEFORE } } : {}), ...tc.observed },
+      expected: { run: tc.run, tasks: tc.tasks_ },
+      ...(tc.reason ? { reason: tc.reason } : {}),
+    })),
+  );
 });
 
 describe("revisionMatches (shared with ctl drain)", () => {

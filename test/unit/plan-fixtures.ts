@@ -1,5 +1,5 @@
 /**
- * Shared fixtures of the table-driven planner tests (plan.test.ts, plan-rollout.test.ts): a world
+ * Shared fixtures of the table-driven planner tests (plan, plan-rollout, plan-drain): a world
  * built from task specs, the plan reduced to what a reader checks, and the case runner.
  */
 import { expect, it } from "vitest";
@@ -54,7 +54,8 @@ export function world(specs: TaskSpec[]): { ecs: EcsTask[]; records: TaskRecord[
         revision: s.rev ?? REV,
         createdAtMs: created,
       };
-      if (s.state !== "starting") r.warmAtMs = NOW - (s.warmAgoMs ?? 500_000);
+      // A task is warm at the earliest when it was launched.
+      if (s.state !== "starting") r.warmAtMs = NOW - (s.warmAgoMs ?? Math.min(500_000, s.ageMs ?? 500_000));
       if (s.state === "claimed") r.leaseExpiresAtMs = NOW + (s.leaseInMs ?? 60_000);
       if (s.drainReason) r.drainReason = s.drainReason;
       records.push(r);
@@ -99,6 +100,8 @@ export interface Case {
   observed?: Partial<Observed>;
   now?: number;
   expected: Partial<Summary>;
+  /** Also checked against the plan's one-line reason. */
+  reason?: RegExp;
 }
 
 /** One `it` per case: the plan of the case's world, summarised, equals the expected summary. */
@@ -119,6 +122,7 @@ export function runCases(cases: Case[]): void {
       const want = { run: got.run, tasks: got.tasks, expire: false, ...tc.expected };
       expect(got).toEqual(want);
       expect(p.reason).not.toMatch(/\n/);
+      if (tc.reason) expect(p.reason).toMatch(tc.reason);
       expect(p.reason.length).toBeGreaterThan(10);
     });
   }
