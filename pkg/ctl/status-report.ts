@@ -172,13 +172,14 @@ export function assessHealth(
   // Passes that complete but fail (ECS calls denied, a partial observation every time) keep the
   // snapshot fresh: a pool no pass has maintained for that long is as unhealthy as a stale one.
   const failingSince = r.snapshot?.failingSinceMs;
-  const lastPassFailed = pass0(r)?.result === "error" || pass0(r)?.result === "partial";
+  const pass = r.snapshot?.lastPass;
+  const lastPassFailed = pass?.result === "error" || pass?.result === "partial";
   if (r.lastPassAgeMs !== null && r.lastPassAgeMs <= staleAfterMs && lastPassFailed && failingSince) {
     const forMs = r.atMs - failingSince;
     if (forMs > staleAfterMs) {
       problems.push({
         code: EXIT.stalePass,
-        message: `no pass has succeeded for ${Math.round(forMs / 1000)}s (stale after ${Math.round(staleAfterMs / 1000)}s): the last ended ${pass0(r)?.result}: ${pass0(r)?.reason ?? ""}`,
+        message: `no pass has succeeded for ${Math.round(forMs / 1000)}s (stale after ${Math.round(staleAfterMs / 1000)}s): the last ended ${pass?.result}: ${pass?.reason ?? ""}`,
       });
     }
   }
@@ -195,7 +196,6 @@ export function assessHealth(
     });
   }
   if (r.desired.inForce.paused) warnings.push("paused: the reconciler observes and acts on nothing");
-  const pass = r.snapshot?.lastPass;
   if (pass && pass.result !== "ok") warnings.push(`last pass ${pass.result}: ${pass.reason}`);
   // Between replenishThreshold and minWarm the refill waits for the resync by design; below the
   // threshold it should already be under way, so a pool that stays there is worth a look.
@@ -267,8 +267,4 @@ function countRevisions(tasks: TaskRow[], target: string | undefined): RevisionC
   return [...by.values()].sort(
     (a, b) => Number(b.target) - Number(a.target) || a.revision.localeCompare(b.revision),
   );
-}
-
-function pass0(r: Omit<StatusReport, "health">): StatusSnapshot["lastPass"] | undefined {
-  return r.snapshot?.lastPass;
 }

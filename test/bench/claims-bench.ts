@@ -58,10 +58,26 @@ export async function benchClaims(opts: { claims?: number } = {}): Promise<Claim
   try {
     for (let i = 0; i < 500; i++) await redis.ping(); // warm up connection and JIT
 
+    // The stand-in answers every init_user meanwhile, as bridges would: a `begin()` claim's
+    // ready result is collected here and checked after the timing.
+    const settled: Promise<unknown>[] = [];
+    const assign = async (): Promise<void> => {
+      const h = await svc.begin({ userId: "bench-user", waitMs: 0 });
+      if (h.stage !== "assigned") throw new Error(`claim ${h.stage}`);
+      settled.push(
+        h.result.then((r) => {
+          if (r.outcome !== "ready") throw new Error(`claim ${r.outcome}`);
+        }),
+      );
+    };
+    const toReady = async (): Promise<void> => {
+      const r = await svc.claim({ userId: "bench-user", waitMs: 0 });
+      if (r.outcome !== "ready") throw new Error(`claim ${r.outcome}`);
+    };
+
     // One caller: PING, the claim script alone, the library claim (→ Lua) and the library claim
     // to ready, interleaved round by round, so the ratios to PING compare like with like.
     await registerWarm(redis, pool, 3 * n);
-    const settled: Promise<unknown>[] = [];
     const [ping, luaClaim, assign1, ready1] = await measureInterleaved(n, [
       () => redis.ping(),
       () => {
@@ -73,45 +89,21 @@ export async function benchClaims(opts: { claims?: number } = {}): Promise<Claim
           [id, "bench-user", 60_000, "0", keys.taskPrefix, "0", IDEMPOTENCY_TTL_MS, 0],
         );
       },
-      async () => {
-        const h = await svc.begin({ userId: "bench-user", waitMs: 0 });
-        if (h.stage !== "assigned") throw new Error(`claim ${h.stage}`);
-        settled.push(
-          h.result.then((r) => {
-            if (r.outcome !== "ready") throw new Error(`claim ${r.outcome}`);
-          }),
-        );
-      },
-      async () => {
-        const r = await svc.claim({ userId: "bench-user", waitMs: 0 });
-        if (r.outcome !== "ready") throw new Error(`claim ${r.outcome}`);
-      },
+      assign,
+      toReady,
     ]);
-    await Promise.all(settled);
+    await Promise.all(settled.splice(0));
 
     const libraryAssign: ClaimsBenchResult["libraryAssign"] = { 1: assign1! };
     const libraryClaim: ClaimsBenchResult["libraryClaim"] = { 1: ready1! };
     for (const c of [16, 64]) {
       await registerWarm(redis, pool, n);
-      // The stand-in answers every init_user meanwhile, as bridges would; the results are checked after.
-      const results: Promise<unknown>[] = [];
-      libraryAssign[c] = await measure(n, c, async () => {
-        const h = await svc.begin({ userId: "bench-user", waitMs: 0 });
-        if (h.stage !== "assigned") throw new Error(`claim ${h.stage}`);
-        results.push(
-          h.result.then((r) => {
-            if (r.outcome !== "ready") throw new Error(`claim ${r.outcome}`);
-          }),
-        );
-      });
-      await Promise.all(results);
+      libraryAssign[c] = await measure(n, c, assign);
+      await Promise.all(settled.splice(0));
     }
     for (const c of [16, 64]) {
       await registerWarm(redis, pool, n);
-      libraryClaim[c] = await measure(n, c, async () => {
-        const r = await svc.claim({ userId: "bench-user", waitMs: 0 });
-        if (r.outcome !== "ready") throw new Error(`claim ${r.outcome}`);
-      });
+      libraryClaim[c] = await measure(n, c, toReady);
     }
     return { ping: ping!, luaClaim: luaClaim!, libraryAssign, libraryClaim };
   } finally {
