@@ -98,7 +98,8 @@ export async function startReconcilerProcess(
         pool: cfg.pool,
         log,
         metrics,
-        check: taskDefinitionCheck((td) => driver.resolveTaskDefinition(td)),
+        // Through the reconciler's revision cache: the pass that follows reuses the answer.
+        check: taskDefinitionCheck((td) => reconciler.resolveRevision(td)),
       }),
     plan: deps.plan ?? defaultPlan,
     taskDefinition: cfg.taskDefinition,

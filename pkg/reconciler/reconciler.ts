@@ -424,7 +424,11 @@ export class Reconciler {
     return reading;
   }
 
-  private async resolveRevision(td: string): Promise<string> {
+  /**
+   * The ARN new tasks of `td` run, cached for REVISION_TTL_MS: every pass asks, and so does the
+   * desired-state check of a new value, which then costs one DescribeTaskDefinition, not two.
+   */
+  async resolveRevision(td: string): Promise<string> {
     const c = this.revisionCache;
     if (c && c.td === td && Date.now() - c.atMs < REVISION_TTL_MS) return c.arn;
     const arn = await this.o.ecs.resolveTaskDefinition(td);
