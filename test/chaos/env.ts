@@ -16,7 +16,14 @@ import { Redis } from "ioredis";
 import { startEmulator, type Emulator, type EmulatorOptions } from "../../hack/emulator/index.js";
 import { ClaimKeys, TaskChannel } from "../../pkg/claims/index.js";
 import { cliEntry, packageRoot } from "../../pkg/util/index.js";
-import { freePort, startPrivateRedis, uniquePool, waitFor, type PrivateRedis } from "../harness/index.js";
+import {
+  freePort,
+  recordStates,
+  startPrivateRedis,
+  uniquePool,
+  waitFor,
+  type PrivateRedis,
+} from "../harness/index.js";
 import { sleep } from "./mode.js";
 
 process.env.AWS_ACCESS_KEY_ID ||= "test";
@@ -149,13 +156,7 @@ export async function startChaosWorld(o: ChaosOptions = {}): Promise<ChaosWorld>
     pool,
     keys,
     taskDefinitionArn,
-    async states() {
-      const ids = await redis.smembers(keys.tasks);
-      const out: Record<string, number> = {};
-      const st = await Promise.all(ids.map((id) => redis.hget(keys.task(id), "state")));
-      for (const s of st) out[s ?? "none"] = (out[s ?? "none"] ?? 0) + 1;
-      return out;
-    },
+    states: () => recordStates(redis, keys),
     live: () => mine().filter((t) => t.desiredStatus === "RUNNING"),
     launches: mine,
     async setDesired(d) {

@@ -1,3 +1,4 @@
 export { startPrivateRedis, freePort, type PrivateRedis } from "../../hack/redis/private-redis.js";
 export { waitFor } from "./wait-for.js";
 export { uniquePool } from "./unique.js";
+export { recordStates } from "./record-states.js";

@@ -12,7 +12,7 @@ import { createLogger } from "../../pkg/log/index.js";
 import { createMetrics, type Metrics } from "../../pkg/metrics/index.js";
 import { PoolKeys } from "../../pkg/keys/index.js";
 import { buildConfig, startReconcilerProcess, type ReconcilerProcess } from "../../pkg/reconciler/index.js";
-import { startPrivateRedis, uniquePool, type PrivateRedis } from "../harness/index.js";
+import { recordStates, startPrivateRedis, uniquePool, type PrivateRedis } from "../harness/index.js";
 import { FAMILY, startTestEmulator } from "../ecs/env.js";
 
 export interface World {
@@ -96,15 +96,7 @@ export async function startWorld(o: WorldOptions = {}): Promise<World> {
     taskDefinitionArn,
     launches: mine,
     live: () => mine().filter((t) => t.desiredStatus === "RUNNING"),
-    async states() {
-      const ids = await redis.smembers(keys.tasks);
-      const out: Record<string, number> = {};
-      for (const id of ids) {
-        const s = (await redis.hget(keys.task(id), "state")) ?? "none";
-        out[s] = (out[s] ?? 0) + 1;
-      }
-      return out;
-    },
+    states: () => recordStates(redis, keys),
     flags,
     async startReconciler(extra = {}, metrics) {
       const cfg = buildConfig(flags(extra));
