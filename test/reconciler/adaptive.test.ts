@@ -2,7 +2,7 @@ import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { createMetrics } from "../../pkg/metrics/index.js";
 import { waitFor } from "../harness/index.js";
-import { metricValue, setDesired, startWorld, type World } from "./env.js";
+import { histogramTotals, metricValue, setDesired, startWorld, type World } from "./env.js";
 
 const ADAPTIVE = { windowSeconds: 10, targetHitRate: 0.995, scaleDownDelaySeconds: 600 };
 
@@ -32,12 +32,10 @@ describe("adaptive policy in the reconciler (real Redis, emulator over HTTP)", (
     expect(await metricValue(metrics, "policyTarget", pool)).toBe(2);
     expect(await metricValue(metrics, "policyArrivalRate", pool)).toBe(0);
     // The two starts were measured (RunTask → registered), feeding the policy's p90.
-    await waitFor("start durations observed", async () => {
-      const h = (await metrics.taskStartDuration.get()).values.find(
-        (v) => v.metricName === "warmpool_task_start_duration_seconds_count" && v.labels.pool === world.pool,
-      );
-      return (h?.value ?? 0) >= 2;
-    });
+    await waitFor(
+      "start durations observed",
+      async () => (await histogramTotals(metrics, "taskStartDuration", pool)).count >= 2,
+    );
 
     // 60 claims within about a second: 6/s over a 10 s window.
     for (let i = 0; i < 60; i++) {

@@ -138,3 +138,19 @@ export async function metricValue(
   );
   return v?.value ?? 0;
 }
+
+/** A histogram's observation count and sum for one label set (0 and 0 before any). */
+export async function histogramTotals(
+  m: Metrics,
+  name: "refillDuration" | "taskStartDuration",
+  labels: Record<string, string>,
+): Promise<{ count: number; sum: number }> {
+  const values = (await m[name].get()).values;
+  const of = (suffix: string): number =>
+    values.find(
+      (x) =>
+        x.metricName?.endsWith(suffix) &&
+        Object.entries(labels).every(([k, l]) => (x.labels as Record<string, unknown>)[k] === l),
+    )?.value ?? 0;
+  return { count: of("_count"), sum: of("_sum") };
+}

@@ -3,7 +3,7 @@ import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { createMetrics } from "../../pkg/metrics/index.js";
 import { waitFor } from "../harness/index.js";
-import { setDesired, startWorld, type World } from "./env.js";
+import { histogramTotals, setDesired, startWorld, type World } from "./env.js";
 
 /**
  * The refill-starvation regression: under a steady stream of events (faster than the resync
@@ -29,14 +29,7 @@ describe("refill under a steady stream of events (real Redis, emulator over HTTP
     expect(world.launches()).toHaveLength(6);
     // The histograms as they stand once a pass has seen the pool full (the initial fill's refill
     // ended there): what follows is the refill after the stops below.
-    const histogram = async (m: typeof metrics.refillDuration, name: string) => {
-      const v = (await m.get()).values;
-      return {
-        count: v.find((x) => x.metricName === `${name}_count`)?.value ?? 0,
-        sum: v.find((x) => x.metricName === `${name}_sum`)?.value ?? 0,
-      };
-    };
-    const refills = () => histogram(metrics.refillDuration, "warmpool_refill_duration_seconds");
+    const refills = () => histogramTotals(metrics, "refillDuration", { pool: world.pool });
     await waitFor("a pass that saw the pool full", async () => (await refills()).count >= 1, 10_000);
     const refillsBefore = (await refills()).count;
 
@@ -65,7 +58,7 @@ describe("refill under a steady stream of events (real Redis, emulator over HTTP
     expect((await refills()).sum).toBeGreaterThan(0);
     // Each task's start is observed once, by the first pass that sees it warm: the six of the
     // initial fill and the three replacements. A few more passes must not count any again.
-    const starts = () => histogram(metrics.taskStartDuration, "warmpool_task_start_duration_seconds");
+    const starts = () => histogramTotals(metrics, "taskStartDuration", { pool: world.pool });
     await waitFor("9 task starts observed", async () => (await starts()).count >= 9, 10_000);
     const passes = rec.reconciler.passes;
     await waitFor("3 more passes", () => rec.reconciler.passes >= passes + 3, 10_000);
