@@ -3,6 +3,7 @@
  * timeout, and one clear message naming the (password-redacted) URL and the flag to fix when
  * the server cannot be reached. Commands never queue behind a dead connection.
  */
+import { redactUrl } from "../redis/index.js";
 import { Redis } from "ioredis";
 import { CtlError, EXIT } from "./errors.js";
 
@@ -32,17 +33,6 @@ export function checkRedisUrl(url: string): URL {
   }
   if (u.hostname === "") throw new CtlError("--redis-url: names no host (redis://host:port)");
   return u;
-}
-
-/** The URL as it may be printed: the password replaced by `***`. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return url.replace(/\/\/([^@/]*)@/, "//***@");
-  }
 }
 
 /** Connects and PINGs, or throws a CtlError with EXIT.unreachable that says where and why. */

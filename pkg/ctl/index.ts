@@ -1,7 +1,8 @@
 /** `warmpool ctl`: the on-call CLI's logic and rendering (cmd/ctl.ts only declares the flags). */
 export { EXIT, CtlError, type ExitCode } from "./errors.js";
 export { processIO, style, type CtlIO, type OutputFormat } from "./io.js";
-export { connectRedis, checkRedisUrl, redactUrl, DEFAULT_CONNECT_TIMEOUT_MS } from "./connect.js";
+export { connectRedis, checkRedisUrl, DEFAULT_CONNECT_TIMEOUT_MS } from "./connect.js";
+export { redactUrl } from "../redis/index.js";
 export { createContext, operator, type CtlContext } from "./context.js";
 export { statusCommand, watchStatus, type WatchOptions } from "./status-cmd.js";
 export {

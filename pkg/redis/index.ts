@@ -1,0 +1,3 @@
+export { isTransientRedisError, redisErrorCode } from "./errors.js";
+export { isWritablePrimary } from "./primary.js";
+export { redactUrl, redactSecrets } from "./redact.js";
