@@ -1,0 +1,1 @@
+export { SharedBudget, type SharedBudgetOptions, type BudgetAnswer } from "./shared-budget.js";
