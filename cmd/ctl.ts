@@ -4,6 +4,7 @@
  * `makeCtlCommand` takes its output and exit sink so tests run the real parser in-process.
  */
 import type { Argv, CommandModule } from "yargs";
+import { parseLabels } from "../pkg/pools/index.js";
 import {
   cancelDrain,
   claimsList,
@@ -16,9 +17,13 @@ import {
   configSet,
   configValidate,
   drainCommand,
+  poolCreate,
+  poolDelete,
+  poolList,
   processIO,
   runLocal,
   runWithPool,
+  runWithRedis,
   setPaused,
   statusCommand,
   tasksCommand,
@@ -46,6 +51,9 @@ const F = {
   state: "state",
   revision: "revision",
   cancel: "cancel",
+  label: "label",
+  force: "force",
+  wait: "wait",
 } as const;
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -313,9 +321,70 @@ export function makeCtlCommand(rt: CtlRuntime): CommandModule<object, Args> {
     ),
   };
 
+  const pool: CommandModule<object, Args> = {
+    command: "pool <command>",
+    describe: "the registry of pools this control plane serves: create, list, delete",
+    builder: (y) =>
+      y
+        .command({
+          command: "create",
+          describe: "register --pool (its desired state starts at the defaults; set it with config apply)",
+          builder: (c) =>
+            c
+              .option(F.label, {
+                type: "string",
+                array: true,
+                default: [],
+                describe: "key=value, repeatable",
+              })
+              .example(
+                "$0 ctl pool create --pool gpu-eu --label tier=gpu --label region=eu",
+                "register a pool",
+              ),
+          handler: pooled(
+            (a) => (ctx) => poolCreate(ctx, parseLabels((a[F.label] as unknown[]).map(String))),
+          ),
+        })
+        .command({
+          command: "list",
+          describe: "every registered pool: state, labels, age",
+          builder: (c) => c.example("$0 ctl pool list -o json", "JSON"),
+          handler: async (a: Args) =>
+            rt.exit(await runWithRedis(rt.io(), globals(a), (ctx) => poolList(ctx))),
+        })
+        .command({
+          command: "delete",
+          describe: "drain --pool to zero, then remove it; refused while claims are live unless --force",
+          builder: (c) =>
+            withWriteFlags(c)
+              .option(F.force, {
+                type: "boolean",
+                default: false,
+                describe: "drain even with live claims (claimed tasks end with their sessions)",
+              })
+              .option(F.wait, {
+                type: "number",
+                default: 0,
+                describe: "seconds to wait for the drain, then remove",
+              })
+              .example("$0 ctl pool delete --pool old --wait 300", "drain and remove"),
+          handler: pooled(
+            (a) => (ctx) =>
+              poolDelete(ctx, {
+                ...writeFlags(a),
+                force: a[F.force] === true,
+                waitSeconds: Number(a[F.wait]) || 0,
+                ...(rt.signal ? { signal: rt.signal() } : {}),
+              }),
+          ),
+        })
+        .demandCommand(1, "name a pool command: create, list, delete"),
+    handler: () => undefined,
+  };
+
   return {
     command: "ctl <command>",
-    describe: "on-call CLI: status, desired state, pause, tasks, claims, drain",
+    describe: "on-call CLI: status, desired state, pause, tasks, claims, drain, pools",
     builder: (y) =>
       y
         .option(F.redisUrl, {
@@ -339,6 +408,7 @@ export function makeCtlCommand(rt: CtlRuntime): CommandModule<object, Args> {
         .command(tasks)
         .command(claims)
         .command(drain)
+        .command(pool)
         .demandCommand(1, "name a ctl command (see --help)")
         .example(
           "WARMPOOL_POOL=agents WARMPOOL_REDIS_URL=rediss://:pw@redis:6380 $0 ctl status",

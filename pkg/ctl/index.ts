@@ -22,4 +22,5 @@ export { claimsList, claimsRelease } from "./claims.js";
 export { drainCommand, cancelDrain } from "./drain.js";
 export { readDrainRequest, drainMatches, type DrainRequest } from "./drain-request.js";
 export { revisionMatches, isRevisionName } from "./revision.js";
-export { runWithPool, runLocal, type GlobalFlags } from "./run.js";
+export { runWithPool, runWithRedis, runLocal, type GlobalFlags } from "./run.js";
+export { poolCreate, poolList, poolDelete, type PoolDeleteFlags } from "./pool-cmd.js";

@@ -55,6 +55,37 @@ export async function runWithPool(
   }
 }
 
+/** Runs `fn` with a connection but no pool (`ctl pool list`); returns the exit code (never throws). */
+export async function runWithRedis(
+  io: CtlIO,
+  flags: GlobalFlags,
+  fn: (ctx: Pick<CtlContext, "redis" | "io" | "output">) => Promise<ExitCode>,
+): Promise<ExitCode> {
+  let redis: Awaited<ReturnType<typeof connectRedis>> | undefined;
+  try {
+    const timeoutMs =
+      flags.connectTimeout !== undefined ? flags.connectTimeout * 1000 : DEFAULT_CONNECT_TIMEOUT_MS;
+    if (!(timeoutMs > 0))
+      throw new CtlError(
+        `--connect-timeout: must be a positive number of seconds (got ${flags.connectTimeout})`,
+      );
+    redis = await connectRedis(flags.redisUrl, { timeoutMs });
+    const conn = redis;
+    conn.on("error", () => undefined);
+    try {
+      return await fn({ redis: conn, io, output: flags.output });
+    } catch (e) {
+      if (e instanceof CtlError) throw e;
+      if (isConnectionError(e)) throw redisFailure(flags.redisUrl, e);
+      throw e;
+    }
+  } catch (e) {
+    return report(io, e);
+  } finally {
+    redis?.disconnect();
+  }
+}
+
 /** For commands that need no Redis (config validate). */
 export async function runLocal(io: CtlIO, fn: () => Promise<ExitCode>): Promise<ExitCode> {
   try {

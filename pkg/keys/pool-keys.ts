@@ -81,3 +81,6 @@ export function assertPoolName(pool: string): void {
     );
   }
 }
+
+/** The pool registry (pkg/pools): hash pool name → entry JSON. One key for the control plane. */
+export const REGISTRY_KEY = "wp:pools";

@@ -1,0 +1,7 @@
+export {
+  PoolRegistry,
+  parseLabels,
+  matchesSelector,
+  type PoolEntry,
+  type PoolLifecycle,
+} from "./registry.js";
