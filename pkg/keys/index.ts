@@ -1,2 +1,2 @@
-export { PoolKeys, assertPoolName, REGISTRY_KEY } from "./pool-keys.js";
+export { PoolKeys, assertPoolName, REGISTRY_KEY, REPLICAS_KEY } from "./pool-keys.js";
 export { BudgetKeys } from "./budget-keys.js";

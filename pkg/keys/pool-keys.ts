@@ -84,3 +84,6 @@ export function assertPoolName(pool: string): void {
 
 /** The pool registry (pkg/pools): hash pool name → entry JSON. One key for the control plane. */
 export const REGISTRY_KEY = "wp:pools";
+
+/** Live reconciler replicas (pkg/fleet): zset replica id → expiry (ms, Redis TIME). */
+export const REPLICAS_KEY = "wp:replicas";
