@@ -1,9 +1,14 @@
 /**
  * Starts the agent for one user in their workspace with a clean environment: nothing of the
  * bridge's own (Redis URL, gateway tokens, AWS credentials, ECS metadata) reaches the agent.
+ * With per-user isolation it also runs as the user's UID, without groups, capabilities or the
+ * means to regain them (see isolation.ts).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import type { Owner } from "./workspace.js";
+
+/** How the agent process is launched: as the bridge's uid, or switched to its user's. */
+export type Launch = { kind: "shared" } | { kind: "per-user"; owner: Owner; setpriv: string; env: string };
 
 export const SAFE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -52,14 +57,20 @@ export async function startAgent(
   spec: AgentSpec,
   dir: string,
   userId: string,
-  owner?: Owner,
+  launch: Launch,
 ): Promise<ChildProcessWithoutNullStreams> {
-  const child = spawn(spec.command, spec.args, {
-    cwd: dir,
-    env: agentEnv(dir, userId, spec),
-    stdio: "pipe",
-    ...(owner ? { uid: owner.uid, gid: owner.gid } : {}),
-  });
+  const env = agentEnv(dir, userId, spec);
+  // Per-user: Node switches to the user's UID/GID (setgroups(0), setgid, setuid) in the child, then
+  // setpriv sets no_new_privs and env changes into the workspace as the user; both exec in place,
+  // so the agent keeps the pid the bridge knows (and signals).
+  const child =
+    launch.kind === "per-user"
+      ? spawn(
+          launch.setpriv,
+          ["--no-new-privs", "--", launch.env, "-C", dir, "--", spec.command, ...spec.args],
+          { cwd: "/", env, stdio: "pipe", uid: launch.owner.uid, gid: launch.owner.gid },
+        )
+      : spawn(spec.command, spec.args, { cwd: dir, env, stdio: "pipe" });
   await new Promise<void>((resolve, reject) => {
     child.once("spawn", resolve);
     child.once("error", (e) => reject(new Error(`starting agent ${spec.command}`, { cause: e })));

@@ -10,13 +10,16 @@
 import { randomBytes } from "node:crypto";
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import { Redis } from "ioredis";
-import { TaskChannel } from "../claims/index.js";
+import { checkUserId, TaskChannel } from "../claims/index.js";
 import type { InboxMessage } from "../claims/types.js";
 import type { Logger } from "../log/index.js";
-import { startAgent, stopAgent, type AgentSpec } from "./agent.js";
+import { isTransientRedisError, redactSecrets } from "../redis/index.js";
+import { startAgent, stopAgent, type AgentSpec, type Launch } from "./agent.js";
 import { resolveIdentity } from "./identity.js";
+import type { Isolation } from "./isolation.js";
 import { SessionServer } from "./session-server.js";
-import { prepareWorkspace, type Owner } from "./workspace.js";
+import { FsUidAllocator } from "./uid-allocator.js";
+import { preparePrivateWorkspace, prepareWorkspace, secureRoot, WorkspaceRefused } from "./workspace.js";
 
 export interface BridgeConfig {
   pool: string;
@@ -31,8 +34,8 @@ export interface BridgeConfig {
   /** Host put in the endpoint; defaults to the listen host, or the task's IP when listening on all. */
   advertiseHost?: string;
   userIdPattern?: RegExp;
-  /** Per-user UID/GID = base + n when running as root. */
-  uidBase?: number;
+  /** Per-user UIDs (bridge as root) or shared (see isolation.ts). */
+  isolation: Isolation;
   stopGraceMs: number;
   logger: Logger;
 }
@@ -41,10 +44,37 @@ export const EXIT_UNUSED = 0;
 export const EXIT_SESSION_OVER = 1;
 
 type Stop = { type: "stop" };
+const INBOX_BACKOFF_MAX_MS = 5_000;
+
+/** Turns a user id into a workspace directory and the way to launch its agent. */
+type Placement = (userId: string) => Promise<{ dir: string; launch: Launch }>;
+
+async function placement(cfg: BridgeConfig): Promise<Placement> {
+  const iso = cfg.isolation;
+  if (iso.mode === "shared")
+    return async (userId) => ({
+      dir: await prepareWorkspace(cfg.workspaceRoot, userId, cfg.userIdPattern),
+      launch: { kind: "shared" },
+    });
+  const root = await secureRoot(cfg.workspaceRoot);
+  const uids = new FsUidAllocator(root, iso.uidBase);
+  await uids.init();
+  return async (userId) => {
+    // The id is validated before it names anything on disk (the allocator's records included).
+    const check = checkUserId(userId, cfg.userIdPattern);
+    if (!check.ok) throw new WorkspaceRefused(`userId: ${check.rule}`);
+    const uid = await uids.uidFor(userId);
+    const owner = { uid, gid: uid };
+    const dir = await preparePrivateWorkspace(root, userId, owner, cfg.userIdPattern);
+    return { dir, launch: { kind: "per-user", owner, setpriv: iso.setpriv, env: iso.env } };
+  };
+}
 
 export async function runBridge(cfg: BridgeConfig, stop: AbortSignal): Promise<number> {
   const id = await resolveIdentity({ taskArn: cfg.taskArn, metadataUri: cfg.metadataUri });
   const log = cfg.logger.child({ taskId: id.taskId });
+  if (cfg.isolation.mode === "shared") log.warn({ why: cfg.isolation.why }, "agents are NOT isolated");
+  const place = await placement(cfg);
   const token = randomBytes(32).toString("base64url");
   const server = new SessionServer(token);
   server.onRefused = (reason) => log.warn({ reason }, "session connection refused");
@@ -53,18 +83,36 @@ export async function runBridge(cfg: BridgeConfig, stop: AbortSignal): Promise<n
   const host = cfg.advertiseHost ?? (wildcard ? (id.address ?? "127.0.0.1") : cfg.listenHost);
   const redis = new Redis(cfg.redisUrl, { maxRetriesPerRequest: 3 });
   const blocking = new Redis(cfg.redisUrl, { maxRetriesPerRequest: null });
-  redis.on("error", (e: Error) => log.warn({ err: e.message }, "redis connection error"));
-  blocking.on("error", (e: Error) => log.debug({ err: e.message }, "redis blocking connection error"));
+  redis.on("error", (e: Error) => log.warn({ err: redactSecrets(e.message) }, "redis connection error"));
+  blocking.on("error", (e: Error) =>
+    log.debug({ err: redactSecrets(e.message) }, "redis blocking connection error"),
+  );
   const ch = new TaskChannel(redis, cfg.pool, id.taskId);
   const stopped = new Promise<Stop>((resolve) => {
     if (stop.aborted) resolve({ type: "stop" });
     stop.addEventListener("abort", () => resolve({ type: "stop" }), { once: true });
   });
+  let closing = false;
+  let inSession = false;
+  // A Redis role change (UNBLOCKED, READONLY) or a lost connection must not end a session: the
+  // inbox is read again with backoff. While warm, only transient errors are retried.
+  const nextFromInbox = async (): Promise<InboxMessage> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await ch.next(blocking, (raw) =>
+          log.warn({ raw: raw.slice(0, 200) }, "malformed inbox entry skipped"),
+        );
+      } catch (e) {
+        if (closing || (!inSession && !isTransientRedisError(e))) throw e;
+        const ms = Math.min(INBOX_BACKOFF_MAX_MS, 100 * 2 ** Math.min(attempt, 6));
+        log.warn({ err: redactSecrets(String(e)), retryInMs: ms }, "inbox read failed; retrying");
+        await new Promise((r) => setTimeout(r, ms));
+      }
+    }
+  };
   let inflight: Promise<InboxMessage> | undefined;
   const nextMessage = (): Promise<InboxMessage | Stop> => {
-    inflight ??= ch.next(blocking, (raw) =>
-      log.warn({ raw: raw.slice(0, 200) }, "malformed inbox entry skipped"),
-    );
+    inflight ??= nextFromInbox();
     return Promise.race([inflight.then((m) => ((inflight = undefined), m)), stopped]);
   };
 
@@ -107,9 +155,11 @@ export async function runBridge(cfg: BridgeConfig, stop: AbortSignal): Promise<n
         );
         continue;
       }
-      return await serve(cfg, ch, server, msg.claimId, msg.userId, nextMessage, log);
+      inSession = true;
+      return await serve(cfg, place, ch, server, msg.claimId, msg.userId, nextMessage, log);
     }
   } finally {
+    closing = true;
     await server.close();
     blocking.disconnect();
     await redis.quit().catch(() => redis.disconnect());
@@ -132,6 +182,7 @@ async function leaveWarm(ch: TaskChannel, log: Logger): Promise<number> {
 
 async function serve(
   cfg: BridgeConfig,
+  place: Placement,
   ch: TaskChannel,
   server: SessionServer,
   claimId: string,
@@ -142,9 +193,12 @@ async function serve(
   const t0 = performance.now();
   let agent: ChildProcessWithoutNullStreams;
   try {
-    const owner = await ownerFor(cfg, ch, userId);
-    const dir = await prepareWorkspace(cfg.workspaceRoot, userId, cfg.userIdPattern, owner);
-    agent = await startAgent(cfg.agent, dir, userId, owner);
+    const { dir, launch } = await place(userId);
+    agent = await startAgent(cfg.agent, dir, userId, launch);
+    log.info(
+      { claimId, uid: launch.kind === "per-user" ? launch.owner.uid : process.getuid?.() },
+      "agent started",
+    );
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e);
     log.warn({ claimId, reason }, "session could not start; failing the claim");
@@ -187,11 +241,4 @@ async function serve(
     log.warn({ err: String(e) }, "could not record the end of the session");
   });
   return EXIT_SESSION_OVER;
-}
-
-async function ownerFor(cfg: BridgeConfig, ch: TaskChannel, userId: string): Promise<Owner | undefined> {
-  if (cfg.uidBase === undefined) return undefined;
-  if (process.getuid?.() !== 0) throw new Error("per-user UIDs need the bridge to run as root");
-  const n = await ch.userOffset(userId);
-  return { uid: cfg.uidBase + n, gid: cfg.uidBase + n };
 }

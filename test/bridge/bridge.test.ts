@@ -31,6 +31,8 @@ beforeAll(async () => {
   server = await startPrivateRedis();
   redis = new Redis(server.url);
   base = mkdtempSync(join(tmpdir(), "wp-bridge-"));
+  // Agents run as their own UIDs (the tests run as root): they must be able to pass through.
+  chmodSync(base, 0o711);
 });
 afterAll(async () => {
   redis?.disconnect();
@@ -183,7 +185,6 @@ describe("bridge process", { timeout: 240_000 }, () => {
   it.skipIf(process.getuid?.() !== 0)(
     "per-user UIDs: the agent runs as base+n, owns its 0700 directory, the same user keeps its UID",
     async () => {
-      chmodSync(base, 0o755);
       const agent = JSON.stringify(["sh", "-c", 'echo "uid=$(id -u) gid=$(id -g)"; exec cat']);
       const uids: number[] = [];
       for (const user of ["ann", "ben", "ann"]) {
