@@ -20,24 +20,30 @@ export const ECHO_AGENT = JSON.stringify([
 
 export function spawnBridge(opts: {
   pool: string;
-  redisUrl: string;
+  /** Given as --redis-url; leave out to pass it by environment or file instead. */
+  redisUrl?: string;
   root: string;
   agent?: string;
   taskId?: string;
   extraArgs?: string[];
   env?: Record<string, string>;
+  /** Run the bridge itself as this uid/gid (a bridge that is not root). */
+  uid?: number;
+  /** A command the bridge is started through (e.g. setpriv limiting its capabilities). */
+  wrapper?: string[];
 }): BridgeProcess {
   const taskId = opts.taskId ?? randomBytes(8).toString("hex");
   const taskArn = `arn:aws:ecs:us-east-1:000000000000:task/test/${taskId}`;
+  const [command, ...prefix] = [...(opts.wrapper ?? []), process.execPath];
   const child = spawn(
-    process.execPath,
+    command!,
     [
+      ...prefix,
       cliEntry(),
       "bridge",
       "--pool",
       opts.pool,
-      "--redis-url",
-      opts.redisUrl,
+      ...(opts.redisUrl ? ["--redis-url", opts.redisUrl] : []),
       "--workspace-root",
       opts.root,
       "--task-arn",
@@ -51,6 +57,7 @@ export function spawnBridge(opts: {
     {
       stdio: ["ignore", "ignore", "pipe"],
       env: { ...inheritedEnv(), SECRET_FOR_TEST: "must-not-leak", ...opts.env },
+      ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.uid } : {}),
     },
   );
   let err = "";
