@@ -1,3 +1,4 @@
+/* global process, console, fetch */
 // A hostile agent: started by a real `warmpool bridge` as a user's agent, it tries every way out of
 // its box it knows, records each attempt's outcome, writes the report to ./hostile-report.json
 // (its own workspace) and prints "REPORT-WRITTEN". Plain Node, no dependencies: it runs as an
