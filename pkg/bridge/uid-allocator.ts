@@ -13,11 +13,14 @@
  * is the user's and ours stays reserved to the same user, unused (a wasted number, never a shared
  * one). Nothing is ever deleted.
  *
- * Recovery: if the records are lost but `<root>/<userId>` exists owned by a UID in our range, that
- * owner is adopted (recorded again) unless the number is recorded for someone else: then the
- * workspace is refused rather than guessed.
+ * Recovery: when the records are empty (lost, or a root that predates them), `init` first records
+ * the owner of every `<root>/<userId>` directory whose UID is in range, so no number in use is
+ * handed out again; and a user found without a record later is adopted the same way. A number
+ * recorded for someone else is refused rather than guessed. (Records are root-only: agents cannot
+ * delete them; an operator deleting some but not all of them is not detected.)
  */
 import { lstat, mkdir, readdir, readlink, symlink } from "node:fs/promises";
+import { checkUserId } from "../claims/index.js";
 import { join } from "node:path";
 import { WorkspaceRefused } from "./workspace.js";
 
@@ -76,6 +79,15 @@ export class FsUidAllocator implements UidAllocator {
       throw new Error(
         `${join(this.root, UID_DIR)} must be a directory owned by the bridge's uid with mode 0700`,
       );
+    if ((await readdir(this.byUid)).length === 0) await this.rebuild();
+  }
+
+  /** Records the owners of the workspaces already there (one pass over the root). */
+  private async rebuild(): Promise<void> {
+    for (const name of await readdir(this.root)) {
+      if (name === UID_DIR || !checkUserId(name, /^.+$/).ok) continue;
+      await this.adopt(name).catch(() => undefined); // a conflict is refused when that user comes
+    }
   }
 
   async uidFor(userId: string): Promise<number> {
