@@ -22,8 +22,6 @@ locals {
   pool_container_name = "agent"
   workspace_mount     = "/mnt/efs"
   workspace_root      = "/workspaces/${var.environment}"
-  pool_uid            = 1000
-  pool_gid            = 1000
 
   # RunTask tags every pool task with these, beside startedBy = pool.
   pool_tags = { "warmpool:pool" = local.pool }

@@ -29,8 +29,11 @@ locals {
 
   # `warmpool bridge`: registers warm, then serves one user's session on the shared mount. It
   # listens on all interfaces and advertises the task's own IP (from ECS task metadata).
+  # Per-user isolation is required, not "auto": a bridge that could not switch UIDs refuses to start.
   bridge_env = merge(var.extra_pool_environment, {
     WARMPOOL_POOL           = local.pool
+    WARMPOOL_ISOLATION      = "per-user"
+    WARMPOOL_UID_BASE       = tostring(local.user_uid_base)
     WARMPOOL_WORKSPACE_ROOT = local.workspace_mount
     WARMPOOL_LISTEN_HOST    = "0.0.0.0"
     WARMPOOL_SESSION_PORT   = tostring(var.bridge_port)
@@ -59,22 +62,33 @@ resource "aws_ecs_task_definition" "pool" {
   execution_role_arn       = aws_iam_role.pool_execution.arn
 
   container_definitions = jsonencode([
-    {
+    merge({
       name      = local.pool_container_name
       image     = var.pool_image
       essential = true
-      # The bridge is PID 1: it registers the task warm, waits for init_user, prepares
-      # /mnt/efs/<userId> and only then starts the agent command given after "--".
-      entryPoint       = ["warmpool", "bridge"]
-      command          = concat(["--"], var.agent_command)
-      user             = "${local.pool_uid}:${local.pool_gid}"
-      stopTimeout      = var.stop_timeout_seconds
-      portMappings     = [{ containerPort = var.bridge_port, protocol = "tcp", name = "session" }]
-      environment      = [for k in sort(keys(local.bridge_env)) : { name = k, value = local.bridge_env[k] }]
-      secrets          = [local.secret_redis_url]
-      mountPoints      = [{ sourceVolume = "workspaces", containerPath = local.workspace_mount, readOnly = false }]
-      logConfiguration = local.awslogs.pool
-    },
+      # The bridge registers the task warm, waits for init_user, prepares /mnt/efs/<userId> and
+      # only then starts the agent command given after "--", as that user's UID. It runs as root
+      # with CHOWN, KILL, SETGID and SETUID only; the Redis URL secret below lands in its
+      # environment, which /proc shows to its own uid only, never to an agent's (docs/security.md).
+      entryPoint = ["warmpool", "bridge"]
+      command    = concat(["--"], var.agent_command)
+      user       = "0:0"
+      linuxParameters = {
+        capabilities = { drop = local.bridge_dropped_capabilities }
+        # tini as PID 1 reaps what agents leave behind; it runs as root too, closed to agents.
+        initProcessEnabled = true
+      }
+      readonlyRootFilesystem = true
+      stopTimeout            = var.stop_timeout_seconds
+      portMappings           = [{ containerPort = var.bridge_port, protocol = "tcp", name = "session" }]
+      environment            = [for k in sort(keys(local.bridge_env)) : { name = k, value = local.bridge_env[k] }]
+      secrets                = [local.secret_redis_url]
+      mountPoints            = [{ sourceVolume = "workspaces", containerPath = local.workspace_mount, readOnly = false }]
+      logConfiguration       = local.awslogs.pool
+      },
+      # EC2 only (Fargate refuses the field): no process in the container gains privileges by exec.
+      { for k, v in { dockerSecurityOptions = ["no-new-privileges"] } : k => v if local.ec2 },
+    ),
   ])
 
   volume {

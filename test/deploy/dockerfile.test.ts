@@ -38,17 +38,32 @@ describe.each(FILES)("%s", (path) => {
     }
   });
 
-  it("runs as a non-root user, set before the entrypoint", () => {
-    const last = finalStage(df.stages);
-    const users = ops(last, "USER");
-    expect(users.length).toBeGreaterThan(0);
-    const user = users[users.length - 1]!;
-    expect(user.args).not.toMatch(/^(root|0)(:|$)/);
-    const entry = ops(last, "ENTRYPOINT")[0]!;
-    expect(user.line).toBeLessThan(entry.line);
-    for (const run of ops(last, "RUN"))
-      expect(run.line, "RUN after USER runs as the user").toBeLessThan(user.line);
-  });
+  // The bridge image alone starts as root: the bridge needs CAP_SETUID/SETGID/CHOWN/KILL to run
+  // each agent as its user's own UID, and refuses per-user isolation without them.
+  const bridge = path.endsWith("bridge.Dockerfile");
+  it(
+    bridge
+      ? "starts as root, with per-user isolation required"
+      : "runs as a non-root user, set before the entrypoint",
+    () => {
+      const last = finalStage(df.stages);
+      const users = ops(last, "USER");
+      expect(users.length).toBeGreaterThan(0);
+      const user = users[users.length - 1]!;
+      if (bridge) {
+        expect(user.args).toMatch(/^(root|0)(:(root|0))?$/);
+        expect(
+          ops(last, "ENV")
+            .map((e) => e.args)
+            .join(" "),
+        ).toMatch(/WARMPOOL_ISOLATION=per-user/);
+      } else expect(user.args).not.toMatch(/^(root|0)(:|$)/);
+      const entry = ops(last, "ENTRYPOINT")[0]!;
+      expect(user.line).toBeLessThan(entry.line);
+      for (const run of ops(last, "RUN"))
+        expect(run.line, "RUN after USER runs as the user").toBeLessThan(user.line);
+    },
+  );
 
   it("has a health check", () => {
     const hc = ops(finalStage(df.stages), "HEALTHCHECK");

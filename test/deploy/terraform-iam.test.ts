@@ -188,6 +188,11 @@ describe("IAM policies in deploy/terraform", () => {
       .map((k) => [k, spell(m.one(k)["role"]!), spell(m.one(k)["policy"]!)]);
     expect(attached).toEqual([
       [
+        "aws_iam_role_policy.pool_task_efs_root",
+        "${aws_iam_role.pool_task.id}",
+        "${data.aws_iam_policy_document.pool_task_efs_root.json}",
+      ],
+      [
         "aws_iam_role_policy.reconciler",
         "${aws_iam_role.reconciler_task.id}",
         "${data.aws_iam_policy_document.reconciler.json}",

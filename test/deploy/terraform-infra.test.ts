@@ -31,12 +31,12 @@ describe("deploy/terraform", () => {
     expect(loadModule(EXAMPLE_DIR).variables.size).toBeGreaterThan(0);
   });
 
-  it("the shared access point: root /workspaces/<env>, created 1000:1000 0755, POSIX user 1000", () => {
+  it("the shared access point: root /workspaces/<env>, created 0:0 0711, no forced POSIX user", () => {
     const ap = m.one("aws_efs_access_point.workspaces");
-    expect(first(ap["posix_user"])).toEqual({ uid: 1000, gid: 1000 });
+    expect(ap["posix_user"]).toBeUndefined(); // each NFS call keeps its caller's uid
     const root = first(ap["root_directory"]);
     expect(root["path"]).toBe("/workspaces/staging");
-    expect(first(root["creation_info"])).toEqual({ owner_uid: 1000, owner_gid: 1000, permissions: "0755" });
+    expect(first(root["creation_info"])).toEqual({ owner_uid: 0, owner_gid: 0, permissions: "0711" });
     expect(m.one("aws_efs_file_system.workspaces")["encrypted"]).toBe(true);
     expect(m.instances("aws_efs_mount_target.workspaces").map((i) => i.key)).toEqual([
       "subnet-aaaa",
@@ -66,7 +66,9 @@ describe("deploy/terraform", () => {
     expect(c).toMatchObject({
       name: "agent",
       entryPoint: ["warmpool", "bridge"],
-      user: "1000:1000",
+      user: "0:0",
+      readonlyRootFilesystem: true,
+      dockerSecurityOptions: ["no-new-privileges"],
       stopTimeout: 120,
       mountPoints: [{ sourceVolume: "workspaces", containerPath: "/mnt/efs", readOnly: false }],
     });
@@ -75,6 +77,32 @@ describe("deploy/terraform", () => {
     );
     expect(JSON.parse(env["WARMPOOL_AGENT_COMMAND"]!)).toEqual(["optima", "headless"]);
     expect(env["WARMPOOL_WORKSPACE_ROOT"]).toBe("/mnt/efs");
+    expect(env["WARMPOOL_ISOLATION"]).toBe("per-user");
+    // Docker's defaults minus exactly CHOWN, KILL, SETGID, SETUID (Fargate can add nothing back).
+    const lp = c!["linuxParameters"] as { capabilities: { drop: string[]; add?: string[] } };
+    expect(lp.capabilities.add).toBeUndefined();
+    const dockerDefaults = [
+      "AUDIT_WRITE",
+      "CHOWN",
+      "DAC_OVERRIDE",
+      "FOWNER",
+      "FSETID",
+      "KILL",
+      "MKNOD",
+      "NET_BIND_SERVICE",
+      "NET_RAW",
+      "SETFCAP",
+      "SETGID",
+      "SETPCAP",
+      "SETUID",
+      "SYS_CHROOT",
+    ];
+    expect(dockerDefaults.filter((x) => !lp.capabilities.drop.includes(x))).toEqual([
+      "CHOWN",
+      "KILL",
+      "SETGID",
+      "SETUID",
+    ]);
     expect(spell(td["task_role_arn"]!)).toBe("${aws_iam_role.pool_task.arn}");
   });
 
@@ -156,6 +184,10 @@ describe("deploy/terraform", () => {
       expect(f.instances(r), r).toEqual([]);
     }
     expect(f.one("aws_ecs_task_definition.pool")["requires_compatibilities"]).toEqual(["FARGATE"]);
+    // Fargate refuses dockerSecurityOptions; the same capability drop list applies.
+    const [c] = JSON.parse(f.one("aws_ecs_task_definition.pool")["container_definitions"] as string) as Obj[];
+    expect(c!["dockerSecurityOptions"]).toBeUndefined();
+    expect(c!["user"]).toBe("0:0");
   });
 
   it("ElastiCache with TLS in transit, AUTH and encryption at rest — or none with an existing endpoint", () => {
