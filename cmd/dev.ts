@@ -11,6 +11,7 @@ import { ECSClient, RegisterTaskDefinitionCommand } from "@aws-sdk/client-ecs";
 import type { CommandModule } from "yargs";
 import { startEmulator, type Emulator } from "../hack/emulator/index.js";
 import { startPrivateRedis, type PrivateRedis } from "../hack/redis/private-redis.js";
+import { localBridgeLaunch } from "../pkg/bridge/index.js";
 import { runGateway } from "../pkg/gateway/index.js";
 import { createLogger } from "../pkg/log/index.js";
 import { buildConfig, startReconcilerProcess, type ReconcilerProcess } from "../pkg/reconciler/index.js";
@@ -125,9 +126,10 @@ async function run(a: Args, stack: (() => Promise<void>)[]): Promise<void> {
   const workspaces = mkdtempSync(join(tmpdir(), "warmpool-dev-ws-"));
   stack.push(async () => rmSync(workspaces, { recursive: true, force: true }));
 
+  const bridge = localBridgeLaunch([process.execPath, cliEntry(), "bridge"]);
   const emu: Emulator = await startEmulator({
     timeScale: a[F.timeScale],
-    taskProcess: { command: process.execPath, args: [cliEntry(), "bridge"], stdio: a[F.taskOutput] },
+    taskProcess: { command: bridge.command, args: bridge.args, stdio: a[F.taskOutput] },
   });
   stack.push(() => emu.stop());
   const ecs = new ECSClient({ endpoint: emu.endpoint, region: emu.region });
@@ -194,6 +196,7 @@ async function run(a: Args, stack: (() => Promise<void>)[]): Promise<void> {
       `  redis       ${redisUrl}`,
       `  ECS         ${emu.endpoint}   (aws --endpoint-url ${emu.endpoint} ecs list-tasks --started-by ${a[F.pool]})`,
       `  task def    ${td.taskDefinition?.taskDefinitionArn ?? FAMILY} — each task runs \`warmpool bridge\``,
+      `  isolation   ${bridge.note}`,
       `  reconciler  ${rec.ops.url}/metrics  ${rec.ops.url}/status  ${rec.ops.url}/readyz`,
       `  gateway     ${gw.url}   token: ${DEV_TOKEN}`,
       `  claim one:  curl -s -X POST -H 'authorization: Bearer ${DEV_TOKEN}' -H 'content-type: application/json' \\`,

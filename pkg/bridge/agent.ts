@@ -44,6 +44,8 @@ export function agentEnv(dir: string, userId: string, spec: AgentSpec): Record<s
     WORKSPACE_DIR: dir,
     USER_ID: userId,
     LANG: "C.UTF-8",
+    // The container's root filesystem is read-only; the workspace is the agent's one writable place.
+    TMPDIR: dir,
   };
   for (const name of spec.passEnv ?? []) {
     const v = process.env[name];

@@ -16,6 +16,7 @@ export {
   secretOnCommandLine,
   scrubEnvironment,
   extraCapabilities,
+  localBridgeLaunch,
   BRIDGE_CAPABILITIES,
   type Isolation,
   type IsolationMode,

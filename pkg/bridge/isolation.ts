@@ -158,3 +158,27 @@ export function scrubEnvironment(env: NodeJS.ProcessEnv = process.env): string[]
     }
   return gone;
 }
+
+/**
+ * How to start bridges on this machine the way a pool task does (for `warmpool dev` and the
+ * emulator's task processes): as root, through setpriv with the bounding set cut to the four
+ * capabilities the bridge needs, so agents get per-user UIDs; otherwise as this uid, shared.
+ */
+export function localBridgeLaunch(argv: string[]): { command: string; args: string[]; note: string } {
+  const [command, ...args] = argv;
+  if (!command) throw new Error("localBridgeLaunch: empty command");
+  const setpriv = findBinary("setpriv");
+  if (process.getuid?.() === 0 && setpriv) {
+    const caps = Object.keys(BRIDGE_CAPABILITIES).map((c) => `+${c.toLowerCase()}`);
+    return {
+      command: setpriv,
+      args: ["--bounding-set", ["-all", ...caps].join(","), "--", command, ...args],
+      note: "per-user UIDs: each agent runs as its own UID in a 0700 directory (as in a pool task)",
+    };
+  }
+  return {
+    command,
+    args,
+    note: "WARNING: not root, so agents cannot be separated: they run as your uid and can read each other's workspaces and the bridge's secrets",
+  };
+}

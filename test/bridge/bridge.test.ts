@@ -117,6 +117,29 @@ describe("bridge process", { timeout: 240_000 }, () => {
     expect(await redis.zscore(keys.warm, b.taskId)).toBeNull();
   });
 
+  it("a Redis role change under a live session (UNBLOCKED, then READONLY) does not end it", async () => {
+    const b = start();
+    await warm(b);
+    const c = await claimReady("rita");
+    const s = await connect(c);
+    // Demote the server: the bridge's blocked BLPOP is answered UNBLOCKED, and every retry READONLY.
+    await redis.call("REPLICAOF", "127.0.0.1", "1");
+    try {
+      await waitFor("bridge saw the role change", () => b.stderr().includes("inbox read failed; retrying"));
+      await waitFor("and retried at least twice", () => b.stderr().split("inbox read failed").length > 2);
+      s.ws.send("still-here\n");
+      await waitFor("echo during the outage", () => s.text().includes("still-here"));
+      expect(b.child.exitCode).toBeNull();
+    } finally {
+      await redis.call("REPLICAOF", "NO", "ONE");
+    }
+    expect(b.stderr()).toMatch(/UNBLOCKED|READONLY/);
+    // The inbox is read again: a release still reaches the bridge and ends the session normally.
+    expect(await svc.release(c.claimId)).toMatchObject({ outcome: "released" });
+    expect(await b.exited).toBe(1);
+    expect(await redis.hget(keys.claim(c.claimId), "state")).not.toBe("ready");
+  });
+
   it("the agent exiting ends the claim and the task", async () => {
     const b = start({ agent: JSON.stringify(["sh", "-c", "sleep 0.2; exit 3"]) });
     await warm(b);
