@@ -140,9 +140,19 @@ attempts["ecs-credentials"] = credResults.find((r) => r.ok) ?? {
   error: `${credUris.length} credentials URI(s) found; ${credResults.map((r) => r.error).join(", ")}`,
 };
 
+/** Its own credentials as the kernel sees them: capability sets and no_new_privs. */
+function status() {
+  const out = {};
+  for (const line of readFileSync("/proc/self/status", "utf8").split("\n")) {
+    const m = /^(CapInh|CapPrm|CapEff|CapAmb|NoNewPrivs|Groups):\s*(.*)$/.exec(line);
+    if (m) out[m[1]] = m[2].trim();
+  }
+  return out;
+}
+
 writeFileSync(
   join(ws, "hostile-report.json"),
-  JSON.stringify({ uid: process.getuid(), groups: process.getgroups(), attempts }, null, 1),
+  JSON.stringify({ uid: process.getuid(), groups: process.getgroups(), status: status(), attempts }, null, 1),
 );
 console.log("REPORT-WRITTEN");
 // Stay alive like a real agent until the session ends.

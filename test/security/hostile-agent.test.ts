@@ -76,6 +76,7 @@ interface Attempt {
 interface Report {
   uid: number;
   groups: number[];
+  status: Record<string, string>;
   attempts: Record<string, Attempt>;
 }
 
@@ -201,6 +202,15 @@ describe.skipIf(!asRoot)("a hostile agent", { timeout: 240_000 }, () => {
       // Its own UID, no supplementary groups (Node reports the egid among them), not root.
       expect(report.uid).toBeGreaterThan(100_000);
       expect(report.groups).toEqual([report.uid]);
+      // No capability in any set, no supplementary group, and no way back up through exec.
+      expect(report.status).toEqual({
+        Groups: "",
+        CapInh: "0000000000000000",
+        CapPrm: "0000000000000000",
+        CapEff: "0000000000000000",
+        CapAmb: "0000000000000000",
+        NoNewPrivs: "1",
+      });
       expect(lstatSync(join(w.root, "mallory")).uid).toBe(report.uid);
 
       // Ground truth on disk: the victim's directory is as it was; nothing was pre-created.
@@ -256,6 +266,7 @@ describe.skipIf(!asRoot)("a hostile agent", { timeout: 240_000 }, () => {
       expect(report.attempts["bridge-environ"]!.data).toContain(CRED_PATH);
       expect(report.attempts["read-victim"]!.data).toBe("top-secret\n");
       expect(report.uid).toBe(LEGACY_UID);
+      expect(report.status["NoNewPrivs"]).toBe("0"); // a setuid binary in the image would work
       expect(existsSync(join(w.root, "victim-gone", ".bashrc"))).toBe(true);
       expect(lstatSync(join(w.root, "newcomer2")).isSymbolicLink()).toBe(true);
     } finally {
