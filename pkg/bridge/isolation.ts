@@ -137,9 +137,13 @@ export async function readSecretFile(flag: string, path: string): Promise<string
 /** A URL with a password on the command line: /proc/<pid>/cmdline is readable by every uid. */
 export function secretOnCommandLine(argv: readonly string[]): string | undefined {
   const withPassword = /^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]+@/i;
-  for (const a of argv) {
-    const v = a.includes("=") && a.startsWith("--") ? a.slice(a.indexOf("=") + 1) : a;
-    if (withPassword.test(v)) return a.startsWith("--") ? a.split("=")[0] : "an argument";
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const eq = a.startsWith("--") ? a.indexOf("=") : -1;
+    if (!withPassword.test(eq >= 0 ? a.slice(eq + 1) : a)) continue;
+    if (eq >= 0) return a.slice(0, eq);
+    const prev = argv[i - 1];
+    return prev?.startsWith("--") && !prev.includes("=") ? prev : "an argument";
   }
   return undefined;
 }
