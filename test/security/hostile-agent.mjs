@@ -50,6 +50,8 @@ attempt("bridge-cmdline", () => readText(`/proc/${bridge}/cmdline`));
 attempt("bridge-mem", () => closeSync(openSync(`/proc/${bridge}/mem`, "r")));
 attempt("bridge-maps", () => readText(`/proc/${bridge}/maps`).slice(0, 200));
 attempt("bridge-fd", () => readdirSync(`/proc/${bridge}/fd`));
+// Signal 0 checks the permission to signal without sending one (SIGKILL would end the test).
+attempt("signal-bridge", () => process.kill(bridge, 0));
 attempt("pid1-environ", () => readText("/proc/1/environ"));
 attempt("pid1-cmdline", () => readText("/proc/1/cmdline"));
 attempt("secret-file", () => readText(cfg.secretFile));

@@ -244,6 +244,7 @@ describe.skipIf(!asRoot)("a hostile agent", { timeout: 240_000 }, () => {
         "bridge-maps",
         "bridge-fd",
         "bridge-mem",
+        "signal-bridge",
         "scan-environ",
         "secret-file",
         "redis-with-found-credentials",
