@@ -11,7 +11,7 @@
  * `by-uid/<n>` is the lock on a number: whoever creates it owns n. Then `by-user/<id>` is created;
  * if another bridge allocated for the same user at the same moment and won that link, its number
  * is the user's and ours stays reserved to the same user, unused (a wasted number, never a shared
- * one). Nothing is ever deleted.
+ * one). Nothing is ever deleted. `next` (a symlink replaced by rename) is only where probing starts.
  *
  * Recovery: when the records are empty (lost, or a root that predates them), `init` first records
  * the owner of every `<root>/<userId>` directory whose UID is in range, so no number in use is
@@ -19,7 +19,8 @@
  * recorded for someone else is refused rather than guessed. (Records are root-only: agents cannot
  * delete them; an operator deleting some but not all of them is not detected.)
  */
-import { lstat, mkdir, readdir, readlink, symlink } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { lstat, mkdir, readdir, readlink, rename, symlink } from "node:fs/promises";
 import { checkUserId } from "../claims/index.js";
 import { join } from "node:path";
 import { WorkspaceRefused } from "./workspace.js";
@@ -95,17 +96,33 @@ export class FsUidAllocator implements UidAllocator {
     if (known !== undefined) return known;
     const adopted = await this.adopt(userId);
     if (adopted !== undefined) return adopted;
-    // Start probing after the numbers already taken: one readdir, then O(1) expected attempts.
-    let n = (await readdir(this.byUid)).length + 1;
+    let n = await this.firstCandidate();
     for (; ; n++) {
       if (this.base + n > MAX_UID) throw new Error("per-user UIDs: the UID range is exhausted");
       if (await link(userId, join(this.byUid, String(n)))) break;
     }
+    await this.saveHint(n + 1);
     if (await link(String(n), join(this.byUser, userId))) return this.base + n;
     // Another bridge recorded this user first: its number is the user's; ours stays reserved.
     const theirs = await this.recorded(userId);
     if (theirs === undefined) throw new Error(`per-user UIDs: the record of ${userId} vanished`);
     return theirs;
+  }
+
+  /**
+   * Where to start probing: the `next` hint (a symlink replaced atomically by rename; only a hint,
+   * the by-uid links decide), else the count of numbers taken. A stale hint costs a few EEXIST.
+   */
+  private async firstCandidate(): Promise<number> {
+    const v = await readLink(join(this.root, UID_DIR, "next"));
+    if (v !== undefined && /^[1-9]\d{0,9}$/.test(v)) return Number(v);
+    return (await readdir(this.byUid)).length + 1;
+  }
+
+  private async saveHint(next: number): Promise<void> {
+    const tmp = join(this.root, UID_DIR, `next.${randomBytes(6).toString("hex")}`);
+    await symlink(String(next), tmp);
+    await rename(tmp, join(this.root, UID_DIR, "next"));
   }
 
   private async recorded(userId: string): Promise<number | undefined> {
