@@ -3,7 +3,7 @@
  * /healthz, /readyz, /metrics). Options here, everything else in pkg/gateway.
  */
 import type { CommandModule } from "yargs";
-import { runGateway } from "../pkg/gateway/index.js";
+import { DEFAULT_TIMEOUTS, runGateway } from "../pkg/gateway/index.js";
 
 const F = {
   pool: "pool",
@@ -18,6 +18,14 @@ const F = {
   readyTimeout: "ready-timeout-ms",
   retryAfter: "retry-after-seconds",
   userIdPattern: "user-id-pattern",
+  maxLease: "max-lease-seconds",
+  perUser: "max-claims-per-user",
+  perToken: "max-claims-per-token",
+  maxWaiting: "max-waiting",
+  headersTimeout: "headers-timeout-ms",
+  requestTimeout: "request-timeout-ms",
+  keepAlive: "keep-alive-timeout-ms",
+  socketIdle: "socket-idle-timeout-ms",
 } as const;
 
 interface Args {
@@ -33,6 +41,14 @@ interface Args {
   [F.readyTimeout]: number;
   [F.retryAfter]: number;
   [F.userIdPattern]?: string;
+  [F.maxLease]: number;
+  [F.perUser]: number;
+  [F.perToken]: number;
+  [F.maxWaiting]: number;
+  [F.headersTimeout]: number;
+  [F.requestTimeout]: number;
+  [F.keepAlive]: number;
+  [F.socketIdle]?: number;
 }
 
 export const gatewayCommand: CommandModule<object, Args> = {
@@ -41,7 +57,11 @@ export const gatewayCommand: CommandModule<object, Args> = {
   builder: (y) =>
     y
       .option(F.pool, { type: "string", demandOption: true, describe: "pool name" })
-      .option(F.redisUrl, { type: "string", default: "redis://127.0.0.1:6379", describe: "Redis URL" })
+      .option(F.redisUrl, {
+        type: "string",
+        default: "redis://127.0.0.1:6379",
+        describe: "Redis URL (prefer WARMPOOL_REDIS_URL: argv is readable by every local user)",
+      })
       .option(F.host, { type: "string", default: "127.0.0.1", describe: "address to listen on" })
       .option(F.port, { type: "number", default: 8080, describe: "TCP port (0 = a free one)" })
       .option(F.tokens, {
@@ -66,6 +86,48 @@ export const gatewayCommand: CommandModule<object, Args> = {
         type: "string",
         describe: "regular expression user ids must match (default ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$)",
       })
+      .option(F.maxLease, {
+        type: "number",
+        default: 3_600,
+        describe:
+          "longest lease a claim or heartbeat may ask (the desired state's leaseSeconds is capped too)",
+      })
+      .option(F.perUser, {
+        type: "number",
+        default: 10,
+        describe: "live claims one user may hold (429 past it; 0 = no limit)",
+      })
+      .option(F.perToken, {
+        type: "number",
+        default: 1_000,
+        describe: "live claims one bearer token may hold (429 past it; 0 = no limit)",
+      })
+      .option(F.maxWaiting, {
+        type: "number",
+        default: 1_000,
+        describe: "claims the waiting queue may hold (503 + Retry-After past it; 0 = unbounded)",
+      })
+      .option(F.headersTimeout, {
+        type: "number",
+        default: DEFAULT_TIMEOUTS.headersTimeoutMs,
+        describe: "a request's headers must arrive within this (408 and closed otherwise)",
+      })
+      .option(F.requestTimeout, {
+        type: "number",
+        default: DEFAULT_TIMEOUTS.requestTimeoutMs,
+        describe: "a whole request (headers and body) must arrive within this; waiting for a task is not cut",
+      })
+      .option(F.keepAlive, {
+        type: "number",
+        default: DEFAULT_TIMEOUTS.keepAliveTimeoutMs,
+        describe:
+          "idle keep-alive connections close after this; keep it above the load balancer's idle timeout",
+      })
+      .option(F.socketIdle, {
+        type: "number",
+        describe:
+          "a silent socket with a request in progress is closed after this (default max(max-wait-ms, ready-timeout-ms) + 30 s)",
+      })
       .example(
         "WARMPOOL_GATEWAY_TOKENS=$(openssl rand -hex 24) $0 gateway --pool dev --port 8080",
         "serve the claim API",
@@ -88,6 +150,16 @@ export const gatewayCommand: CommandModule<object, Args> = {
       readyTimeoutMs: a[F.readyTimeout],
       retryAfterSeconds: a[F.retryAfter],
       userIdPattern: a[F.userIdPattern],
+      maxLeaseSeconds: a[F.maxLease],
+      maxClaimsPerUser: a[F.perUser],
+      maxClaimsPerToken: a[F.perToken],
+      maxWaiting: a[F.maxWaiting],
+      timeouts: {
+        headersTimeoutMs: a[F.headersTimeout],
+        requestTimeoutMs: a[F.requestTimeout],
+        keepAliveTimeoutMs: a[F.keepAlive],
+        ...(a[F.socketIdle] !== undefined ? { socketIdleTimeoutMs: a[F.socketIdle] } : {}),
+      },
     });
     console.log(gw.url);
     await new Promise<void>((resolve) => {

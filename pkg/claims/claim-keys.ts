@@ -18,6 +18,14 @@ export class ClaimKeys extends PoolKeys {
   get userUids(): string {
     return `${this.prefix}uids`;
   }
+  /** Zset claimId → live-until ms: one user's live claims, for the per-user quota (claim-8.lua). */
+  userQuota(userId: string): string {
+    return `${this.prefix}quota:user:${userId}`;
+  }
+  /** Zset claimId → live-until ms: one client's (bearer token's) live claims, for its quota. */
+  clientQuota(clientId: string): string {
+    return `${this.prefix}quota:client:${clientId}`;
+  }
   /** Counter handing out the next n for `userUids`. */
   get userUidNext(): string {
     return `${this.prefix}uids:next`;

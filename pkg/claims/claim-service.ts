@@ -6,15 +6,16 @@
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import type { Redis } from "ioredis";
-import type { Metrics } from "../metrics/index.js";
+import type { ClaimOutcome, Metrics } from "../metrics/index.js";
 import { ClaimKeys, ENDED_CLAIM_RETENTION_MS, IDEMPOTENCY_TTL_MS } from "./claim-keys.js";
 import { DesiredLease } from "./desired-lease.js";
 import { ClaimNotices } from "./notices.js";
-import { parseSnapshot } from "./records.js";
+import { readSummary, type PoolSummary } from "./summary.js";
 import { defineScripts, runScript } from "./scripts.js";
 import type {
   ClaimHandle,
   ClaimNotice,
+  ClaimQuota,
   ClaimRequest,
   ClaimResult,
   ClaimState,
@@ -27,8 +28,23 @@ import {
   validateClaimId,
   validateClaimRequest,
   validateLeaseSeconds,
+  InvalidClaimInput,
   type ClaimLimits,
 } from "./validate.js";
+
+/** Limits on live claims, counted in Redis so every gateway shares them; 0 = no limit. */
+export interface ClaimQuotas {
+  /** Live (waiting, assigned or ready) claims one user may hold. */
+  perUser: number;
+  /** Live claims one client (`ClaimRequest.clientId`, a bearer token at the gateway) may hold. */
+  perClient: number;
+  /** Claims the waiting queue may hold; a claim that would queue past it is rejected. */
+  maxWaiting: number;
+}
+
+export const NO_QUOTAS: ClaimQuotas = { perUser: 0, perClient: 0, maxWaiting: 0 };
+
+const CLIENT_ID = /^[\x21-\x7e]{1,128}$/;
 
 export interface ClaimServiceOptions {
   pool: string;
@@ -42,22 +58,18 @@ export interface ClaimServiceOptions {
   readyTimeoutMs?: number;
   /**
    * Claims that name no lease get the desired state's `leaseSeconds` (the `config` key) when it
-   * is valid, else `limits.defaultLeaseSeconds`. Default true.
+   * is valid, else `limits.defaultLeaseSeconds`; either way at most `limits.maxLeaseSeconds`.
+   * Default true.
    */
   leaseFromDesiredState?: boolean;
-}
-
-export interface PoolSummary {
-  pool: string;
-  tasks: { starting: number; warm: number; claimed: number; draining: number };
-  waiting: number;
-  /** Age of the oldest idle warm task, ms (0 when none). */
-  oldestWarmAgeMs: number;
+  /** Concurrent-claim quotas and the waiting-queue bound; none by default. */
+  quotas?: Partial<ClaimQuotas>;
 }
 
 export class ClaimService {
   readonly pool: string;
   readonly limits: ClaimLimits;
+  readonly quotas: ClaimQuotas;
   private readonly keys: ClaimKeys;
   private readonly redis: Redis;
   private readonly subscriber: Redis;
@@ -74,6 +86,7 @@ export class ClaimService {
     this.subscriber = opts.subscriber ?? opts.redis.duplicate();
     this.notices = new ClaimNotices(this.subscriber, this.keys.readyChannel);
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.quotas = { ...NO_QUOTAS, ...opts.quotas };
     this.readyTimeoutMs = opts.readyTimeoutMs ?? 15_000;
     if (opts.leaseFromDesiredState !== false)
       this.desiredLease = new DesiredLease(this.redis, this.keys.config);
@@ -111,28 +124,39 @@ export class ClaimService {
   async begin(req: ClaimRequest): Promise<ClaimHandle> {
     const t0 = performance.now();
     const desired = req.leaseSeconds === undefined ? this.desiredLease?.current() : undefined;
-    const limits = desired === undefined ? this.limits : { ...this.limits, defaultLeaseSeconds: desired };
+    // The desired state's lease applies to claims that name none, capped like any named lease.
+    const limits =
+      desired === undefined
+        ? this.limits
+        : { ...this.limits, defaultLeaseSeconds: Math.min(desired, this.limits.maxLeaseSeconds) };
     const v = validateClaimRequest(req, limits);
+    if (req.clientId !== undefined && (typeof req.clientId !== "string" || !CLIENT_ID.test(req.clientId)))
+      throw new InvalidClaimInput("clientId", "must be 1-128 printable ASCII characters without spaces");
     let handle: ClaimHandle;
     try {
-      handle = await this.takeOrQueue(v.userId, v.leaseMs, v.waitMs, v.idempotencyKey);
+      handle = await this.takeOrQueue(v.userId, v.leaseMs, v.waitMs, v.idempotencyKey, req.clientId);
     } catch (e) {
       this.observe("error", t0);
       throw e;
     }
+    const abandoned = this.watchCaller(req.signal, handle);
     // One claim, one sample: an Idempotency-Key replay was counted by the call that made the claim;
     // a conflict (the key belongs to another user) is the caller's mistake, like a 400.
     const counted = handle.stage !== "replayed";
     const result = handle.result.then(
       (r) => {
+        abandoned.stop();
         if (!counted) return r;
         if (r.outcome === "ready") this.observe(r.claim.warm ? "hit" : "queued", t0);
         else if (r.outcome === "timeout") this.observe("timeout", t0);
+        else if (r.outcome === "rejected") this.observe("rejected", t0);
+        else if (r.outcome === "ended" && abandoned.fired) this.observe("abandoned", t0);
         // failed: the bridge could not prepare the session; ended: its task went away first.
         else if (r.outcome === "failed" || r.outcome === "ended") this.observe("error", t0);
         return r;
       },
       (e: unknown) => {
+        abandoned.stop();
         this.observe("error", t0);
         throw e;
       },
@@ -140,6 +164,41 @@ export class ClaimService {
     // A caller that only looks at the stage must not leave an unhandled rejection behind.
     result.catch(() => undefined);
     return { ...handle, result };
+  }
+
+  /**
+   * Releases a fresh claim (queued or assigned) when the caller's signal aborts before its result
+   * settles: the release notice then settles the result as `ended`. A replay is left alone (the
+   * earlier claim belongs to the call that made it).
+   */
+  private watchCaller(
+    signal: AbortSignal | undefined,
+    handle: ClaimHandle,
+  ): { readonly fired: boolean; stop(): void } {
+    const claimId = handle.claimId;
+    const w = { fired: false, stop: () => undefined as void };
+    if (!signal || !claimId || (handle.stage !== "assigned" && handle.stage !== "queued")) return w;
+    const onAbort = (): void => {
+      w.fired = true;
+      void this.abandon(claimId).catch(() => undefined);
+    };
+    w.stop = () => signal.removeEventListener("abort", onAbort);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+    return w;
+  }
+
+  /**
+   * Ends a claim whose caller went away before the answer: like `release`, and its
+   * Idempotency-Key is freed so a retry with the same key makes a new claim.
+   */
+  async abandon(claimId: string): Promise<ReleaseResult> {
+    validateClaimId(claimId);
+    const r = await this.endClaim(claimId, "released", "caller-gone", false, true);
+    if (r.code === 2) return { outcome: "released", taskId: r.detail };
+    if (r.code === 1) return { outcome: "released" };
+    if (r.code === 0) return { outcome: "already-ended", state: r.detail as ClaimState };
+    return { outcome: "unknown" };
   }
 
   async heartbeat(claimId: string, leaseSeconds?: number): Promise<HeartbeatResult> {
@@ -176,19 +235,11 @@ export class ClaimService {
     return { outcome: "unknown" };
   }
 
+  /** The pool at a glance, in O(1) Redis work whatever the pool's size (pkg/claims/summary.ts). */
   async summary(): Promise<PoolSummary> {
-    const k = this.keys;
-    const snap = parseSnapshot(
-      await runScript(this.redis, "snapshot", [k.tasks, k.claims, k.waiting], [k.taskPrefix]),
-    );
-    const tasks = { starting: 0, warm: 0, claimed: 0, draining: 0 };
-    let oldest = snap.nowMs;
-    for (const r of snap.records) {
-      tasks[r.state]++;
-      if (r.state === "warm" && r.warmAtMs !== undefined) oldest = Math.min(oldest, r.warmAtMs);
-    }
-    this.opts.metrics?.claimsWaiting.set({ pool: this.pool }, snap.waiting);
-    return { pool: this.pool, tasks, waiting: snap.waiting, oldestWarmAgeMs: snap.nowMs - oldest };
+    const s = await readSummary(this.redis, this.keys);
+    this.opts.metrics?.claimsWaiting.set({ pool: this.pool }, s.waiting);
+    return s;
   }
 
   /** Refreshes gauges this service owns (before a scrape). */
@@ -202,8 +253,10 @@ export class ClaimService {
     leaseMs: number,
     waitMs: number,
     idem?: string,
+    clientId?: string,
   ): Promise<ClaimHandle> {
     const k = this.keys;
+    const q = this.quotas;
     const claimId = randomUUID();
     // Listen before the claim exists, so a ready notice can never come before the listener.
     const pending = this.notices.expect(claimId);
@@ -212,7 +265,16 @@ export class ClaimService {
       reply = (await runScript(
         this.redis,
         "claim",
-        [k.warm, k.claims, k.waiting, k.events, k.claim(claimId), k.idempotency(idem ?? "-")],
+        [
+          k.warm,
+          k.claims,
+          k.waiting,
+          k.events,
+          k.claim(claimId),
+          k.idempotency(idem ?? "-"),
+          k.userQuota(userId),
+          k.clientQuota(clientId ?? "-"),
+        ],
         [
           claimId,
           userId,
@@ -222,6 +284,10 @@ export class ClaimService {
           idem ? "1" : "0",
           IDEMPOTENCY_TTL_MS,
           waitMs,
+          k.claimPrefix,
+          q.perUser,
+          clientId === undefined ? 0 : q.perClient,
+          q.maxWaiting,
         ],
       )) as typeof reply;
     } catch (e) {
@@ -255,6 +321,11 @@ export class ClaimService {
         pending.cancel();
         const earlier = String(reply[1]);
         return { stage: "replayed", claimId: earlier, result: this.replay(earlier, waitMs) };
+      }
+      case -4:
+      case -5: {
+        pending.cancel();
+        return { stage: "settled", result: Promise.resolve(rejected(reply, userId)) };
       }
       default:
         pending.cancel();
@@ -340,6 +411,7 @@ export class ClaimService {
     final: "released" | "timeout",
     reason: string,
     keepReady: boolean,
+    freeIdempotencyKey = false,
   ): Promise<{ code: number; detail?: string }> {
     const k = this.keys;
     const r = (await runScript(
@@ -355,17 +427,41 @@ export class ClaimService {
         k.readyChannel,
         ENDED_CLAIM_RETENTION_MS,
         "",
+        "1",
+        freeIdempotencyKey ? "1" : "0",
       ],
     )) as [number, string?];
     return { code: Number(r[0]), ...(r[1] !== undefined ? { detail: String(r[1]) } : {}) };
   }
 
-  private observe(outcome: "hit" | "queued" | "timeout" | "error", t0: number): void {
+  private observe(outcome: ClaimOutcome, t0: number): void {
     const m = this.opts.metrics;
     if (!m) return;
     m.claimsTotal.inc({ pool: this.pool, outcome });
     m.claimDuration.observe({ pool: this.pool, outcome }, (performance.now() - t0) / 1000);
   }
+}
+
+/** The claim script's refusal ({-4, quota, limit} or {-5, queued}) as a typed result. */
+function rejected(reply: (string | number)[], userId: string): ClaimResult {
+  if (Number(reply[0]) === -5) {
+    const n = Number(reply[1]);
+    return {
+      outcome: "rejected",
+      quota: "waiting",
+      limit: n,
+      reason: `the pool has no warm task and the waiting queue is full (${n} claims waiting)`,
+    };
+  }
+  const quota = String(reply[1]) as ClaimQuota;
+  const limit = Number(reply[2]);
+  const who = quota === "user" ? `user ${userId}` : "this client (bearer token)";
+  return {
+    outcome: "rejected",
+    quota,
+    limit,
+    reason: `${who} already holds ${limit} live claims (the per-${quota} quota); release one first`,
+  };
 }
 
 function readyFrom(n: Extract<ClaimNotice, { state: "ready" }>): ReadyClaim {

@@ -1,5 +1,6 @@
 /** The claim protocol (DESIGN §3–4): Lua scripts over one pool's Redis keys, for every role. */
-export { ClaimService, type ClaimServiceOptions, type PoolSummary } from "./claim-service.js";
+export { ClaimService, NO_QUOTAS, type ClaimServiceOptions, type ClaimQuotas } from "./claim-service.js";
+export { readSummary, type PoolSummary } from "./summary.js";
 export { PoolStore, FencedError, type PoolStoreOptions } from "./pool-store.js";
 export { TaskChannel, type RegisterResult, type ReadyResult } from "./task-channel.js";
 export { ClaimKeys, ENDED_CLAIM_RETENTION_MS, IDEMPOTENCY_TTL_MS, EVENTS_MAXLEN } from "./claim-keys.js";
@@ -13,5 +14,5 @@ export {
   DEFAULT_LIMITS,
   type ClaimLimits,
 } from "./validate.js";
-export { toTaskRecord, parseSnapshot } from "./records.js";
+export { toTaskRecord, parseSnapshot, isPoolTaskState, type UnrecognizedRecord } from "./records.js";
 export type * from "./types.js";

@@ -5,7 +5,7 @@
 import type { Redis } from "ioredis";
 import type { TaskRecord } from "../plan/index.js";
 import { ClaimKeys, ENDED_CLAIM_RETENTION_MS, EVENTS_MAXLEN } from "./claim-keys.js";
-import { parseSnapshot } from "./records.js";
+import { parseSnapshot, type UnrecognizedRecord } from "./records.js";
 import { defineScripts, queueScript, runScript } from "./scripts.js";
 
 /** Leases expired per script call; the loop repeats until none is left. */
@@ -49,12 +49,16 @@ export class PoolStore {
     return this.opts.fence ? String(this.opts.fence()) : "";
   }
 
-  /** All task records of the pool (for the planner) and the waiting-claim count, read consistently enough for one pass. */
-  async observe(): Promise<{ records: TaskRecord[]; waiting: number }> {
+  /**
+   * All task records of the pool (for the planner) and the waiting-claim count, read consistently
+   * enough for one pass. Records in a state the pool does not know are not planned (never claimed,
+   * never stopped); they are listed in `unrecognized` for the caller to report.
+   */
+  async observe(): Promise<{ records: TaskRecord[]; waiting: number; unrecognized: UnrecognizedRecord[] }> {
     const k = this.keys;
     const reply = await runScript(this.redis, "snapshot", [k.tasks, k.claims, k.waiting], [k.taskPrefix]);
-    const { records, waiting } = parseSnapshot(reply);
-    return { records, waiting };
+    const { records, waiting, unrecognized } = parseSnapshot(reply);
+    return { records, waiting, unrecognized };
   }
 
   /** Record launches RunTask returned: `starting`, never overwriting an existing record (HSETNX semantics). */

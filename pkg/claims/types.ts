@@ -34,7 +34,21 @@ export interface ClaimRequest {
   waitMs?: number;
   /** Same key ⇒ same claim, never a second task. */
   idempotencyKey?: string;
+  /**
+   * Who is calling, for the per-client quota (the gateway passes an id derived from the bearer
+   * token); 1-128 printable ASCII characters. Absent: no per-client quota applies.
+   */
+  clientId?: string;
+  /**
+   * The caller going away: aborted before the result settles, the claim is released at once — a
+   * queued claim leaves the queue, a taken task drains (it never returns to the pool) — and the
+   * result is `ended` (`released`). Once the result has settled the signal is ignored.
+   */
+  signal?: AbortSignal;
 }
+
+/** Which limit refused a claim (`rejected`). */
+export type ClaimQuota = "user" | "client" | "waiting";
 
 export type ClaimResult =
   | { outcome: "ready"; claim: ReadyClaim; replayed: boolean }
@@ -44,6 +58,11 @@ export type ClaimResult =
   | { outcome: "failed"; claimId: string; reason: string }
   /** The idempotency key was used for another user. */
   | { outcome: "conflict"; reason: string }
+  /**
+   * Refused before anything changed: the user or the client already holds its quota of live
+   * claims (the caller answers 429), or the pool is empty and the waiting queue is full (503).
+   */
+  | { outcome: "rejected"; quota: ClaimQuota; limit: number; reason: string }
   /**
    * The claim ended before it was ready: its task went away (`lost`) or its session ended, or —
    * `replayed` — an Idempotency-Key replay found the earlier claim ended since.

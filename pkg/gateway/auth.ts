@@ -18,12 +18,21 @@ export class BearerTokens {
 
   /** True when the Authorization header carries one of the tokens. */
   accepts(header: string | undefined): boolean {
+    return this.identify(header) !== undefined;
+  }
+
+  /**
+   * Which token the Authorization header carries, as a stable id that reveals nothing of the
+   * token (the first 16 hex digits of its SHA-256): the subject of the per-token claim quota.
+   * Undefined when it carries none of them.
+   */
+  identify(header: string | undefined): string | undefined {
     const m = /^Bearer ([\x21-\x7e]+)$/.exec(header ?? "");
-    if (!m?.[1]) return false;
+    if (!m?.[1]) return undefined;
     const d = digest(m[1]);
     let ok = false;
     for (const t of this.digests) ok = timingSafeEqual(t, d) || ok;
-    return ok;
+    return ok ? d.toString("hex").slice(0, 16) : undefined;
   }
 }
 

@@ -8,9 +8,17 @@ import type { Redis } from "ioredis";
 import type { Registry } from "prom-client";
 import { InvalidClaimInput, type ClaimService } from "../claims/index.js";
 import type { Logger } from "../log/index.js";
+import { isTransientRedisError, redactSecrets } from "../redis/index.js";
 import type { BearerTokens } from "./auth.js";
 import { HttpError, sendJson } from "./http-io.js";
+import { PrimaryCheck } from "./readiness.js";
 import { claimById, postClaim, type RouteContext } from "./routes.js";
+import {
+  applySocketTimeout,
+  resolveTimeouts,
+  serverTimeoutOptions,
+  type GatewayTimeouts,
+} from "./timeouts.js";
 
 export interface GatewayOptions {
   service: ClaimService;
@@ -20,24 +28,31 @@ export interface GatewayOptions {
   registry?: Registry;
   logger?: Logger;
   retryAfterSeconds?: number;
+  /** Slow-client defences (pkg/gateway/timeouts.ts); defaults when absent. */
+  timeouts?: Partial<GatewayTimeouts>;
+  /** The longest a claim may wait without a byte on the wire: max(maxWaitMs, readyTimeoutMs). */
+  longestWaitMs?: number;
 }
 
 export interface RunningGateway {
   server: Server;
   url: string;
+  timeouts: GatewayTimeouts;
   close(): Promise<void>;
 }
 
 /** The request handler, for embedding the API in another server. */
 export function gatewayHandler(opts: GatewayOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const ctx: RouteContext = { service: opts.service, retryAfterSeconds: opts.retryAfterSeconds ?? 2 };
+  const primary = new PrimaryCheck(opts.redis);
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     if (path === "/healthz") return sendJson(res, 200, { status: "ok" });
-    if (path === "/readyz") return readyz(opts, res);
+    if (path === "/readyz") return readyz(opts, primary, res);
     if (path === "/metrics") return metrics(opts, res);
     if (!path.startsWith("/v1/")) throw new HttpError(404, `no route ${path}`);
-    if (!opts.tokens.accepts(req.headers.authorization)) {
+    const clientId = opts.tokens.identify(req.headers.authorization);
+    if (clientId === undefined) {
       throw new HttpError(401, "Authorization: a valid bearer token is required", {
         "www-authenticate": 'Bearer realm="warmpool"',
       });
@@ -45,7 +60,7 @@ export function gatewayHandler(opts: GatewayOptions): (req: IncomingMessage, res
     if (path === "/v1/claims") {
       if (req.method !== "POST")
         throw new HttpError(405, `${req.method} is not allowed on /v1/claims (use POST)`);
-      return postClaim(ctx, req, res);
+      return postClaim(ctx, req, res, clientId);
     }
     if (path === "/v1/pool") {
       if (req.method !== "GET")
@@ -60,41 +75,57 @@ export function gatewayHandler(opts: GatewayOptions): (req: IncomingMessage, res
       if (res.headersSent) return void res.destroy();
       if (e instanceof HttpError) return sendJson(res, e.status, { error: e.message, ...e.extra }, e.headers);
       if (e instanceof InvalidClaimInput) return sendJson(res, 400, { error: e.message, field: e.field });
-      if (opts.redis.status !== "ready" || isConnectionError(e)) {
+      // A lost connection, a demoted primary (READONLY), a failover in progress: the claim did not
+      // happen and a retry will work once Redis is back — 503 + Retry-After, never 500.
+      if (opts.redis.status !== "ready" || isTransientChain(e)) {
         return sendJson(
           res,
           503,
-          { error: `redis unavailable: ${(e as Error).message}` },
+          { error: `redis unavailable: ${redactSecrets(messageOf(e))}` },
           { "retry-after": "1" },
         );
       }
-      opts.logger?.error({ err: e, path: req.url }, "gateway request failed");
+      opts.logger?.error({ err: redactSecrets(describe(e)), path: req.url }, "gateway request failed");
       sendJson(res, 500, { error: "internal error" });
     });
   };
 }
 
-function isConnectionError(e: unknown): boolean {
-  const msg = e instanceof Error ? e.message : String(e);
-  return /ECONNREFUSED|ECONNRESET|Connection is closed|Stream isn't writeable|max retries|ETIMEDOUT/i.test(
-    msg,
-  );
+/** The error or any of its causes is a transient Redis failure. */
+function isTransientChain(e: unknown): boolean {
+  for (let c: unknown = e, depth = 0; c instanceof Error && depth < 8; c = c.cause, depth++) {
+    if (isTransientRedisError(c)) return true;
+  }
+  return false;
 }
 
-async function readyz(opts: GatewayOptions, res: ServerResponse): Promise<void> {
-  try {
-    if (opts.redis.status !== "ready") throw new Error(`connection ${opts.redis.status}`);
-    if (!opts.service.listening) throw new Error("claim notice subscription is down");
-    await opts.redis.ping();
-    sendJson(res, 200, { status: "ready" });
-  } catch (e) {
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The error with its cause chain, for a log line (stack of the outermost only). */
+function describe(e: unknown): string {
+  const parts: string[] = [e instanceof Error ? (e.stack ?? e.message) : String(e)];
+  for (let c = e instanceof Error ? e.cause : undefined, d = 0; c !== undefined && d < 8; d++) {
+    parts.push(`caused by: ${messageOf(c)}`);
+    c = c instanceof Error ? c.cause : undefined;
+  }
+  return parts.join("\n");
+}
+
+async function readyz(opts: GatewayOptions, primary: PrimaryCheck, res: ServerResponse): Promise<void> {
+  const notReady = (why: string): void =>
     sendJson(
       res,
       503,
-      { status: "not ready", error: `redis unavailable: ${(e as Error).message}` },
+      { status: "not ready", error: `redis unavailable: ${redactSecrets(why)}` },
       { "retry-after": "1" },
     );
-  }
+  if (opts.redis.status !== "ready") return notReady(`connection ${opts.redis.status}`);
+  if (!opts.service.listening) return notReady("claim notice subscription is down");
+  const p = await primary.state();
+  if (!p.ok) return notReady(p.reason);
+  sendJson(res, 200, { status: "ready" });
 }
 
 async function metrics(opts: GatewayOptions, res: ServerResponse): Promise<void> {
@@ -109,10 +140,9 @@ async function metrics(opts: GatewayOptions, res: ServerResponse): Promise<void>
 export async function startGateway(
   opts: GatewayOptions & { host?: string; port?: number },
 ): Promise<RunningGateway> {
-  const server = createServer(gatewayHandler(opts));
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 0; // claims may legitimately wait up to maxWaitMs
+  const timeouts = resolveTimeouts(opts.timeouts ?? {}, opts.longestWaitMs ?? 300_000);
+  const server = createServer(serverTimeoutOptions(timeouts), gatewayHandler(opts));
+  applySocketTimeout(server, timeouts);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => resolve());
@@ -122,6 +152,7 @@ export async function startGateway(
   return {
     server,
     url: `http://${host}:${addr.port}`,
+    timeouts,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

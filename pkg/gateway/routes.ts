@@ -28,18 +28,65 @@ function claimBody(c: ReadyClaim): Record<string, unknown> {
   };
 }
 
-export async function postClaim(ctx: RouteContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/**
+ * POST /v1/claims. A caller that goes away before the answer (its connection closes while the
+ * claim waits, or before the answer is fully written) loses the claim: a queued claim leaves the
+ * queue, a taken task drains — nobody would ever learn its endpoint, so it must not sit `ready`
+ * for its whole lease.
+ */
+export async function postClaim(
+  ctx: RouteContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  clientId: string,
+): Promise<void> {
   const body = await readJsonObject(req);
   rejectUnknownFields(body, CLAIM_FIELDS);
   const idem = req.headers["idempotency-key"];
   if (Array.isArray(idem)) throw new HttpError(400, "Idempotency-Key: must be given once");
-  const r = await ctx.service.claim({
-    userId: body.userId as string,
-    ...(body.leaseSeconds !== undefined ? { leaseSeconds: body.leaseSeconds as number } : {}),
-    ...(body.waitMs !== undefined ? { waitMs: body.waitMs as number } : {}),
-    ...(idem !== undefined ? { idempotencyKey: idem } : {}),
-  });
+  const gone = new AbortController();
+  let answered: { claimId: string } | undefined;
+  const onClose = (): void => {
+    if (res.writableFinished) return;
+    gone.abort();
+    // The claim was ready but its answer never reached the caller.
+    if (answered) void ctx.service.abandon(answered.claimId).catch(() => undefined);
+  };
+  res.once("close", onClose);
+  if (res.destroyed) return; // gone while its body was read: no claim at all
+  const r = await (
+    await ctx.service.begin({
+      userId: body.userId as string,
+      ...(body.leaseSeconds !== undefined ? { leaseSeconds: body.leaseSeconds as number } : {}),
+      ...(body.waitMs !== undefined ? { waitMs: body.waitMs as number } : {}),
+      ...(idem !== undefined ? { idempotencyKey: idem } : {}),
+      clientId,
+      signal: gone.signal,
+    })
+  ).result;
+  if (r.outcome === "ready" && !r.replayed) {
+    // A replay's claim belongs to the call that made it (which may have answered): never released here.
+    if (gone.signal.aborted) {
+      await ctx.service.abandon(r.claim.claimId);
+      return;
+    }
+    answered = { claimId: r.claim.claimId };
+  }
   switch (r.outcome) {
+    case "rejected":
+      if (r.quota === "waiting")
+        return sendJson(
+          res,
+          503,
+          { error: `no task ready: ${r.reason}`, quota: r.quota },
+          { "retry-after": String(ctx.retryAfterSeconds) },
+        );
+      return sendJson(
+        res,
+        429,
+        { error: `quota exceeded: ${r.reason}`, quota: r.quota, limit: r.limit },
+        { "retry-after": String(ctx.retryAfterSeconds) },
+      );
     case "ready":
       // A replay answers as the first call did, marked so clients and logs can tell.
       return sendJson(res, 201, claimBody(r.claim), r.replayed ? { "idempotent-replayed": "true" } : {});

@@ -4,11 +4,13 @@
  */
 import { Redis } from "ioredis";
 import { Registry } from "prom-client";
-import { ClaimService, userIdPattern } from "../claims/index.js";
+import { ClaimService, DEFAULT_LIMITS, userIdPattern } from "../claims/index.js";
 import { createLogger } from "../log/index.js";
 import { createMetrics } from "../metrics/index.js";
+import { redactSecrets, redactUrl } from "../redis/index.js";
 import { loadTokens } from "./auth.js";
 import { startGateway, type RunningGateway } from "./gateway.js";
+import type { GatewayTimeouts } from "./timeouts.js";
 
 export interface GatewayConfig {
   pool: string;
@@ -23,11 +25,41 @@ export interface GatewayConfig {
   readyTimeoutMs: number;
   retryAfterSeconds: number;
   userIdPattern?: string;
+  /** Longest lease a claim (or a heartbeat, or the desired state) may set; default 86,400 s. */
+  maxLeaseSeconds?: number;
+  /** Live claims per user / per bearer token, and the waiting-queue bound; absent or 0 = none. */
+  maxClaimsPerUser?: number;
+  maxClaimsPerToken?: number;
+  maxWaiting?: number;
+  /** Slow-client defences; absent fields take pkg/gateway/timeouts.ts's defaults. */
+  timeouts?: Partial<GatewayTimeouts>;
 }
 
+/** `runGateway`, with every Redis URL in its errors redacted (they may carry the AUTH password). */
 export async function runGateway(cfg: GatewayConfig): Promise<RunningGateway & { service: ClaimService }> {
+  try {
+    return await startFromConfig(cfg);
+  } catch (e) {
+    throw redactedError(e);
+  }
+}
+
+/** A copy of the error whose message and causes' messages have no Redis password in them. */
+function redactedError(e: unknown): Error {
+  if (!(e instanceof Error)) return new Error(redactSecrets(String(e)));
+  const cause = e.cause === undefined ? undefined : redactedError(e.cause);
+  const out = new Error(redactSecrets(e.message), cause === undefined ? undefined : { cause });
+  out.name = e.name;
+  if (e.stack) out.stack = redactSecrets(e.stack);
+  return out;
+}
+
+async function startFromConfig(cfg: GatewayConfig): Promise<RunningGateway & { service: ClaimService }> {
   const logger = createLogger({ bindings: { component: "gateway", pool: cfg.pool } });
   const tokens = loadTokens({ env: cfg.tokens, file: cfg.tokensFile });
+  const maxLeaseSeconds = cfg.maxLeaseSeconds ?? DEFAULT_LIMITS.maxLeaseSeconds;
+  const problems = configProblems(cfg, maxLeaseSeconds);
+  if (problems.length) throw new Error(`gateway options: ${problems.join("; ")}`);
   const redisOpts = { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000 };
   const redis = new Redis(cfg.redisUrl, { ...redisOpts, lazyConnect: true, enableAutoPipelining: true });
   const subscriber = new Redis(cfg.redisUrl, { ...redisOpts, lazyConnect: true, enableOfflineQueue: true });
@@ -36,7 +68,7 @@ export async function runGateway(cfg: GatewayConfig): Promise<RunningGateway & {
   await Promise.all([redis.connect(), subscriber.connect()]).catch((e: unknown) => {
     redis.disconnect();
     subscriber.disconnect();
-    throw new Error(`connecting to redis at ${cfg.redisUrl}`, { cause: e });
+    throw new Error(`connecting to redis at ${redactUrl(cfg.redisUrl)}`, { cause: e });
   });
   const registry = new Registry();
   const metrics = createMetrics(registry);
@@ -50,7 +82,13 @@ export async function runGateway(cfg: GatewayConfig): Promise<RunningGateway & {
       defaultLeaseSeconds: cfg.defaultLeaseSeconds,
       defaultWaitMs: cfg.defaultWaitMs,
       maxWaitMs: cfg.maxWaitMs,
+      maxLeaseSeconds,
       userIdPattern: userIdPattern(cfg.userIdPattern),
+    },
+    quotas: {
+      perUser: cfg.maxClaimsPerUser ?? 0,
+      perClient: cfg.maxClaimsPerToken ?? 0,
+      maxWaiting: cfg.maxWaiting ?? 0,
     },
   });
   await service.start();
@@ -63,8 +101,25 @@ export async function runGateway(cfg: GatewayConfig): Promise<RunningGateway & {
     host: cfg.host,
     port: cfg.port,
     retryAfterSeconds: cfg.retryAfterSeconds,
+    ...(cfg.timeouts ? { timeouts: cfg.timeouts } : {}),
+    longestWaitMs: Math.max(cfg.maxWaitMs, cfg.readyTimeoutMs),
+  }).catch(async (e: unknown) => {
+    await service.close();
+    redis.disconnect();
+    subscriber.disconnect();
+    throw e;
   });
-  logger.info({ url: gw.url, tokens: tokens.size }, "gateway listening");
+  logger.info(
+    {
+      url: gw.url,
+      tokens: tokens.size,
+      redis: redactUrl(cfg.redisUrl),
+      timeouts: gw.timeouts,
+      quotas: service.quotas,
+      maxLeaseSeconds,
+    },
+    "gateway listening",
+  );
   return {
     ...gw,
     service,
@@ -87,10 +142,27 @@ function logOutages(conn: Redis, what: string, logger: ReturnType<typeof createL
   conn.on("error", (e: Error) => {
     if (down) return;
     down = true;
-    logger.warn({ err: e.message }, `${what} error; retrying (logged once per outage)`);
+    logger.warn({ err: redactSecrets(e.message) }, `${what} error; retrying (logged once per outage)`);
   });
   conn.on("ready", () => {
     if (down) logger.info(`${what} ready again`);
     down = false;
   });
+}
+
+/** Every problem with the limits at once, each naming its option and rule. */
+function configProblems(cfg: GatewayConfig, maxLeaseSeconds: number): string[] {
+  const p: string[] = [];
+  const nonNegInt = (name: string, v: number | undefined): void => {
+    if (v !== undefined && (!Number.isInteger(v) || v < 0))
+      p.push(`${name}: must be an integer ≥ 0 (0 = no limit)`);
+  };
+  nonNegInt("maxClaimsPerUser", cfg.maxClaimsPerUser);
+  nonNegInt("maxClaimsPerToken", cfg.maxClaimsPerToken);
+  nonNegInt("maxWaiting", cfg.maxWaiting);
+  if (!Number.isInteger(maxLeaseSeconds) || maxLeaseSeconds < DEFAULT_LIMITS.minLeaseSeconds)
+    p.push(`maxLeaseSeconds: must be an integer ≥ ${DEFAULT_LIMITS.minLeaseSeconds}`);
+  else if (cfg.defaultLeaseSeconds > maxLeaseSeconds)
+    p.push(`defaultLeaseSeconds: must not exceed maxLeaseSeconds (${maxLeaseSeconds})`);
+  return p;
 }

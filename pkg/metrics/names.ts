@@ -44,7 +44,11 @@ export const M = {
  */
 /** Record states, and `unaccounted`: live in ECS, started before this Redis state, no record. */
 export const TASK_STATES = ["starting", "warm", "claimed", "draining", "unaccounted"] as const;
-export const CLAIM_OUTCOMES = ["hit", "queued", "timeout", "error"] as const;
+/**
+ * `rejected`: refused by a quota or a full waiting queue (429 / 503, nothing changed);
+ * `abandoned`: the caller went away before the answer and the claim was released.
+ */
+export const CLAIM_OUTCOMES = ["hit", "queued", "timeout", "error", "rejected", "abandoned"] as const;
 export const AWS_OUTCOMES = ["ok", "throttled", "error", "failure"] as const;
 export const RECONCILE_RESULTS = ["ok", "partial", "error", "skipped"] as const;
 

@@ -182,8 +182,17 @@ describe("claim protocol (real redis-server, real Lua)", () => {
     const reply = (await runScript(
       redis,
       "claim",
-      [k.warm, k.claims, k.waiting, k.events, k.claim(claimId), idem],
-      [claimId, "gone", 60_000, "1", k.taskPrefix, "1", IDEMPOTENCY_TTL_MS, 50],
+      [
+        k.warm,
+        k.claims,
+        k.waiting,
+        k.events,
+        k.claim(claimId),
+        idem,
+        k.userQuota("gone"),
+        k.clientQuota("-"),
+      ],
+      [claimId, "gone", 60_000, "1", k.taskPrefix, "1", IDEMPOTENCY_TTL_MS, 50, k.claimPrefix, 0, 0, 0],
     )) as unknown[];
     expect(reply[0]).toBe(0); // queued
     expect(await redis.get(idem)).toBe(`${claimId}:gone`);

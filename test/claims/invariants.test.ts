@@ -91,7 +91,16 @@ describe("claim protocol invariants (fast-check over real Lua)", () => {
                 await runScript(
                   redis,
                   "claim",
-                  [keys.warm, keys.claims, keys.waiting, keys.events, keys.claim(id), keys.idempotency("-")],
+                  [
+                    keys.warm,
+                    keys.claims,
+                    keys.waiting,
+                    keys.events,
+                    keys.claim(id),
+                    keys.idempotency("-"),
+                    keys.userQuota(`u${o.user}`),
+                    keys.clientQuota("-"),
+                  ],
                   [
                     id,
                     `u${o.user}`,
@@ -101,6 +110,10 @@ describe("claim protocol invariants (fast-check over real Lua)", () => {
                     "0",
                     IDEMPOTENCY_TTL_MS,
                     60_000,
+                    keys.claimPrefix,
+                    0,
+                    0,
+                    0,
                   ],
                 );
                 return;

@@ -5,6 +5,11 @@
           ARGV[4] drain reason  ARGV[5] "1" = keep a claim that is already ready (gateway wait timeout)
           ARGV[6] ready channel  ARGV[7] retention ms of an ended claim record
           ARGV[8] taskId that must hold the claim ("" = any)
+          ARGV[9] "1" = also drop the claim from its quota zsets (gateway / library callers; a
+                  bridge passes nothing: its Redis user has no access to them, and claim-8.lua
+                  skips ended claims anyway)
+          ARGV[10] "1" = free the claim's Idempotency-Key whatever its state (its caller went away
+                  before the answer: a retry with the key must make a new claim, not find this one)
   Output: {2, taskId}   a served claim ended; its task is draining and its bridge told
           {1}           a waiting claim ended (left the queue; on timeout its Idempotency-Key, if any, is freed)
           {3}           kept: the claim is ready (only with ARGV[5] == "1")
@@ -25,14 +30,22 @@ redis.call('HSET', KEYS[1], 'state', ARGV[3], 'endedAt', now)
 redis.call('PEXPIRE', KEYS[1], ARGV[7])
 redis.call('ZREM', KEYS[2], claimId)
 redis.call('PUBLISH', ARGV[6], cjson.encode({claimId = claimId, state = ARGV[3]}))
+if ARGV[9] == '1' then
+  for _, q in ipairs(redis.call('HMGET', KEYS[1], 'userQuota', 'clientQuota')) do
+    if q then redis.call('ZREM', q, claimId) end
+  end
+end
+local function freeIdem()
+  local idem = redis.call('HGET', KEYS[1], 'idem')
+  if not idem then return end
+  local v = redis.call('GET', idem)
+  if v and string.sub(v, 1, #claimId + 1) == claimId .. ':' then redis.call('DEL', idem) end
+end
+if ARGV[10] == '1' then freeIdem() end
 if state == 'waiting' then
   redis.call('LREM', KEYS[3], 0, claimId)
   -- A claim that timed out unserved frees its Idempotency-Key: a retry is a new claim.
-  local idem = redis.call('HGET', KEYS[1], 'idem')
-  if ARGV[3] == 'timeout' and idem then
-    local v = redis.call('GET', idem)
-    if v and string.sub(v, 1, #claimId + 1) == claimId .. ':' then redis.call('DEL', idem) end
-  end
+  if ARGV[3] == 'timeout' then freeIdem() end
   redis.call('XADD', KEYS[4], 'MAXLEN', '~', '10000', '*', 'type', 'release', 'claimId', claimId,
     'reason', ARGV[4])
   return {1}

@@ -1,16 +1,27 @@
---[[ Claim the oldest warm task for a user, or queue the claim when the pool is empty.
+--[[ Claim the oldest warm task for a user, or queue the claim when the pool is empty; within the
+  per-user and per-client concurrent-claim quotas and the bound on the waiting queue.
   Input:  KEYS[1] warm (zset)  KEYS[2] claims (zset)  KEYS[3] waiting (list)  KEYS[4] events (stream)
           KEYS[5] claim:<claimId> (hash)  KEYS[6] idem:<key> (string; ignored unless ARGV[6] == "1")
+          KEYS[7] quota:user:<userId> (zset)  KEYS[8] quota:client:<clientId> (zset)
           ARGV[1] claimId  ARGV[2] userId  ARGV[3] leaseMs  ARGV[4] "1" = queue when empty
           ARGV[5] task key prefix  ARGV[6] "1" = idempotency key given  ARGV[7] idempotency TTL ms
           ARGV[8] waitMs (a queued claim not served by then is skipped by register-7.lua)
+          ARGV[9] claim key prefix  ARGV[10] live claims per user (0 = no quota)
+          ARGV[11] live claims per client (0 = no quota)  ARGV[12] longest waiting queue (0 = unbounded)
   Output: {1, claimId, taskId, endpoint, token, leaseExpiresAtMs}  a warm task, now claimed
           {0, claimId}                                          queued FIFO in waiting
           {-1}                                                  pool empty, not queued
           {2, claimId}                                          idempotent replay of an earlier claim
           {-3, userId}                                          idempotency key belongs to another user
-  A task leaves `warm` here and never returns to it: its record goes to `claimed`. ]]
+          {-4, "user" | "client", limit}                        over that quota: nothing changed
+          {-5, length}                                          pool empty and the waiting queue full
+  A task leaves `warm` here and never returns to it: its record goes to `claimed`.
+  Quota zsets hold claimId → the time after which the claim cannot be live unless renewed (lease
+  end; heartbeat-3 moves it, release-4 removes it). Entries past that time are dropped here; at the
+  limit every entry's claim state is checked, so claims ended elsewhere (bridge, reconciler) never
+  count. The zsets expire a minute after their last entry could. ]]
 local claimId, userId, leaseMs = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local userLimit, clientLimit, maxWaiting = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
@@ -22,6 +33,38 @@ if ARGV[6] == '1' then
     if prevUser ~= userId then return {-3, prevUser} end
     return {2, prevClaim}
   end
+end
+
+local function live(id)
+  local st = redis.call('HGET', ARGV[9] .. id, 'state')
+  return st == 'waiting' or st == 'assigned' or st == 'ready'
+end
+
+-- True when the quota zset already holds `limit` live claims.
+local function full(key, limit)
+  if limit <= 0 then return false end
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. now)
+  if redis.call('ZCARD', key) < limit then return false end
+  for _, id in ipairs(redis.call('ZRANGE', key, 0, -1)) do
+    if not live(id) then redis.call('ZREM', key, id) end
+  end
+  return redis.call('ZCARD', key) >= limit
+end
+
+if full(KEYS[7], userLimit) then return {-4, 'user', userLimit} end
+if full(KEYS[8], clientLimit) then return {-4, 'client', clientLimit} end
+
+-- Counts the claim against the quotas; `liveUntil` = when it stops being live unless renewed.
+local function track(liveUntil)
+  local function add(key, limit, field)
+    if limit <= 0 then return end
+    redis.call('ZADD', key, liveUntil, claimId)
+    local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+    redis.call('PEXPIREAT', key, tonumber(last[2]) + 60000)
+    redis.call('HSET', KEYS[5], field, key)
+  end
+  add(KEYS[7], userLimit, 'userQuota')
+  add(KEYS[8], clientLimit, 'clientQuota')
 end
 
 local function remember()
@@ -49,6 +92,7 @@ while true do
       cjson.encode({type = 'init_user', claimId = claimId, userId = userId}))
     redis.call('XADD', KEYS[4], 'MAXLEN', '~', '10000', '*', 'type', 'claim', 'taskId', taskId, 'claimId', claimId)
     remember()
+    track(lease)
     local rec = redis.call('HMGET', taskKey, 'endpoint', 'token')
     return {1, claimId, taskId, rec[1] or '', rec[2] or '', lease}
   end
@@ -56,8 +100,14 @@ end
 
 redis.call('XADD', KEYS[4], 'MAXLEN', '~', '10000', '*', 'type', 'miss', 'claimId', claimId)
 if ARGV[4] ~= '1' then return {-1} end
+if maxWaiting > 0 then
+  local queued = redis.call('LLEN', KEYS[3])
+  if queued >= maxWaiting then return {-5, queued} end
+end
 redis.call('HSET', KEYS[5], 'userId', userId, 'createdAt', now, 'state', 'waiting', 'leaseMs', leaseMs, 'warm', '0',
   'waitUntil', now + tonumber(ARGV[8]))
 redis.call('RPUSH', KEYS[3], claimId)
 remember()
+-- A waiter is served by register-7 by waitUntil at the latest; its lease then runs from there.
+track(now + tonumber(ARGV[8]) + leaseMs)
 return {0, claimId}
