@@ -21,10 +21,13 @@ locals {
   )
 
   # `warmpool gateway`: Redis only; tokens arrive as a secret (WARMPOOL_GATEWAY_TOKENS).
+  # Its keep-alive outlasts the load balancer's idle timeout, so the ALB always closes an idle
+  # connection first (the other way round it may reuse one the gateway is closing: a 502).
   gateway_env = {
-    WARMPOOL_POOL = local.pool
-    WARMPOOL_HOST = "0.0.0.0"
-    WARMPOOL_PORT = tostring(var.gateway_port)
+    WARMPOOL_POOL                  = local.pool
+    WARMPOOL_HOST                  = "0.0.0.0"
+    WARMPOOL_PORT                  = tostring(var.gateway_port)
+    WARMPOOL_KEEP_ALIVE_TIMEOUT_MS = tostring((var.gateway_idle_timeout_seconds + 5) * 1000)
   }
 
   # `warmpool bridge`: registers warm, then serves one user's session on the shared mount. It
