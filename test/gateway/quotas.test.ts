@@ -138,6 +138,22 @@ describe("per-user and per-token quotas, bounded waiting, lease cap", () => {
     expect((await post(w.urls[0]!, "/v1/claims", { userId: "dora" })).status).toBe(201);
   });
 
+  it("a heartbeat moves the claim's quota entry with its lease (a renewed claim keeps counting)", async () => {
+    const w = await world({ maxClaimsPerUser: 1 });
+    await registerWarm(redis, w.pool, 2);
+    const c = await post(w.urls[0]!, "/v1/claims", { userId: "hank", leaseSeconds: 5 });
+    expect(c.status).toBe(201);
+    const id = String(c.json.claimId);
+    const q = w.keys.userQuota("hank");
+    expect(await redis.zscore(q, id)).toBe(String(await redis.zscore(w.keys.claims, id)));
+    const hb = await post(w.urls[0]!, `/v1/claims/${id}/heartbeat`, { leaseSeconds: 600 });
+    expect(hb.status).toBe(200);
+    const lease = Number(await redis.zscore(w.keys.claims, id));
+    expect(Number(await redis.zscore(q, id))).toBe(lease);
+    expect(await redis.pttl(q)).toBeGreaterThan(590_000);
+    expect((await post(w.urls[0]!, "/v1/claims", { userId: "hank" })).status).toBe(429);
+  });
+
   it("per-token: one bearer token is capped, another is not affected", async () => {
     const w = await world({ maxClaimsPerToken: 2, maxClaimsPerUser: 0 });
     await registerWarm(redis, w.pool, 5);
