@@ -44,6 +44,7 @@ end
 redis.call('ZADD', KEYS[2], 'XX', now + leaseMs, claimId)
 for _, q in ipairs(quotas) do
   redis.call('ZADD', q, 'XX', now + leaseMs, claimId)
-  redis.call('PEXPIREAT', q, now + leaseMs + 60000, 'GT')
+  -- Only ever lengthened (PEXPIRE … GT, spelled out for Redis < 7).
+  if redis.call('PTTL', q) < leaseMs + 60000 then redis.call('PEXPIRE', q, leaseMs + 60000) end
 end
 return {1, now + leaseMs}
