@@ -120,6 +120,12 @@ describe("gateway timeouts against slow clients (real sockets)", () => {
     expect(c.received()).toMatch(/^HTTP\/1\.1 408/);
   });
 
+  it("a connection that never sends a byte is closed by the headers timeout", async () => {
+    const g = await gateway({ headersTimeoutMs: 500, requestTimeoutMs: 1_000 });
+    const c = await raw(g.port);
+    expect(await within(c.closed, 15_000), "the silent fresh connection must be closed").toBe(true);
+  });
+
   it("a client trickling its body is answered 408 and cut off by the request timeout", async () => {
     const g = await gateway({ headersTimeoutMs: 500, requestTimeoutMs: 1_000 });
     const c = await raw(g.port);
