@@ -10,12 +10,12 @@ import type { ClaimOutcome, Metrics } from "../metrics/index.js";
 import { ClaimKeys, ENDED_CLAIM_RETENTION_MS, IDEMPOTENCY_TTL_MS } from "./claim-keys.js";
 import { DesiredLease } from "./desired-lease.js";
 import { ClaimNotices } from "./notices.js";
+import { checkClientId, NO_QUOTAS, rejected, watchCaller, type ClaimQuotas } from "./quotas.js";
 import { readSummary, type PoolSummary } from "./summary.js";
 import { defineScripts, runScript } from "./scripts.js";
 import type {
   ClaimHandle,
   ClaimNotice,
-  ClaimQuota,
   ClaimRequest,
   ClaimResult,
   ClaimState,
@@ -28,23 +28,8 @@ import {
   validateClaimId,
   validateClaimRequest,
   validateLeaseSeconds,
-  InvalidClaimInput,
   type ClaimLimits,
 } from "./validate.js";
-
-/** Limits on live claims, counted in Redis so every gateway shares them; 0 = no limit. */
-export interface ClaimQuotas {
-  /** Live (waiting, assigned or ready) claims one user may hold. */
-  perUser: number;
-  /** Live claims one client (`ClaimRequest.clientId`, a bearer token at the gateway) may hold. */
-  perClient: number;
-  /** Claims the waiting queue may hold; a claim that would queue past it is rejected. */
-  maxWaiting: number;
-}
-
-export const NO_QUOTAS: ClaimQuotas = { perUser: 0, perClient: 0, maxWaiting: 0 };
-
-const CLIENT_ID = /^[\x21-\x7e]{1,128}$/;
 
 export interface ClaimServiceOptions {
   pool: string;
@@ -130,8 +115,7 @@ export class ClaimService {
         ? this.limits
         : { ...this.limits, defaultLeaseSeconds: Math.min(desired, this.limits.maxLeaseSeconds) };
     const v = validateClaimRequest(req, limits);
-    if (req.clientId !== undefined && (typeof req.clientId !== "string" || !CLIENT_ID.test(req.clientId)))
-      throw new InvalidClaimInput("clientId", "must be 1-128 printable ASCII characters without spaces");
+    checkClientId(req.clientId);
     let handle: ClaimHandle;
     try {
       handle = await this.takeOrQueue(v.userId, v.leaseMs, v.waitMs, v.idempotencyKey, req.clientId);
@@ -139,7 +123,7 @@ export class ClaimService {
       this.observe("error", t0);
       throw e;
     }
-    const abandoned = this.watchCaller(req.signal, handle);
+    const abandoned = watchCaller(req.signal, handle, (id) => this.abandon(id));
     // One claim, one sample: an Idempotency-Key replay was counted by the call that made the claim;
     // a conflict (the key belongs to another user) is the caller's mistake, like a 400.
     const counted = handle.stage !== "replayed";
@@ -164,28 +148,6 @@ export class ClaimService {
     // A caller that only looks at the stage must not leave an unhandled rejection behind.
     result.catch(() => undefined);
     return { ...handle, result };
-  }
-
-  /**
-   * Releases a fresh claim (queued or assigned) when the caller's signal aborts before its result
-   * settles: the release notice then settles the result as `ended`. A replay is left alone (the
-   * earlier claim belongs to the call that made it).
-   */
-  private watchCaller(
-    signal: AbortSignal | undefined,
-    handle: ClaimHandle,
-  ): { readonly fired: boolean; stop(): void } {
-    const claimId = handle.claimId;
-    const w = { fired: false, stop: () => undefined as void };
-    if (!signal || !claimId || (handle.stage !== "assigned" && handle.stage !== "queued")) return w;
-    const onAbort = (): void => {
-      w.fired = true;
-      void this.abandon(claimId).catch(() => undefined);
-    };
-    w.stop = () => signal.removeEventListener("abort", onAbort);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener("abort", onAbort, { once: true });
-    return w;
   }
 
   /**
@@ -440,28 +402,6 @@ export class ClaimService {
     m.claimsTotal.inc({ pool: this.pool, outcome });
     m.claimDuration.observe({ pool: this.pool, outcome }, (performance.now() - t0) / 1000);
   }
-}
-
-/** The claim script's refusal ({-4, quota, limit} or {-5, queued}) as a typed result. */
-function rejected(reply: (string | number)[], userId: string): ClaimResult {
-  if (Number(reply[0]) === -5) {
-    const n = Number(reply[1]);
-    return {
-      outcome: "rejected",
-      quota: "waiting",
-      limit: n,
-      reason: `the pool has no warm task and the waiting queue is full (${n} claims waiting)`,
-    };
-  }
-  const quota = String(reply[1]) as ClaimQuota;
-  const limit = Number(reply[2]);
-  const who = quota === "user" ? `user ${userId}` : "this client (bearer token)";
-  return {
-    outcome: "rejected",
-    quota,
-    limit,
-    reason: `${who} already holds ${limit} live claims (the per-${quota} quota); release one first`,
-  };
 }
 
 function readyFrom(n: Extract<ClaimNotice, { state: "ready" }>): ReadyClaim {

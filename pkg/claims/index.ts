@@ -1,5 +1,6 @@
 /** The claim protocol (DESIGN §3–4): Lua scripts over one pool's Redis keys, for every role. */
-export { ClaimService, NO_QUOTAS, type ClaimServiceOptions, type ClaimQuotas } from "./claim-service.js";
+export { ClaimService, type ClaimServiceOptions } from "./claim-service.js";
+export { NO_QUOTAS, type ClaimQuotas } from "./quotas.js";
 export { readSummary, type PoolSummary } from "./summary.js";
 export { PoolStore, FencedError, type PoolStoreOptions } from "./pool-store.js";
 export { TaskChannel, type RegisterResult, type ReadyResult } from "./task-channel.js";
