@@ -16,6 +16,9 @@ import { AwsError, serializationError, throttled } from "./errors.js";
 import type { EcsContext, EcsHandler } from "./ecs-context.js";
 import { metadataFor } from "./metadata.js";
 import type { TokenBucket } from "./token-bucket.js";
+import { SQS_TARGET_PREFIX, type SqsHandler } from "./sqs/api.js";
+import { internalError, serialization, SqsError, unknownOperation } from "./sqs/errors.js";
+import type { SqsService } from "./sqs/service.js";
 
 export const ECS_TARGET_PREFIX = "AmazonEC2ContainerServiceV20141113.";
 
@@ -36,6 +39,8 @@ export interface ServerParts {
   bucketFor(op: string): TokenBucket | undefined;
   control: Control;
   query?: QueryService;
+  /** SQS (AWS JSON 1.0), told apart from ECS by the `AmazonSQS.` target prefix. */
+  sqs?: { service: SqsService; handlers: Record<string, SqsHandler> };
 }
 
 export class EmulatorServer {
@@ -81,6 +86,13 @@ export class EmulatorServer {
     }
     const body = await readBody(req);
     const target = req.headers["x-amz-target"];
+    if (
+      req.method === "POST" &&
+      typeof target === "string" &&
+      target.startsWith(SQS_TARGET_PREFIX) &&
+      this.parts.sqs
+    )
+      return this.sqsRoute(req, res, target, body);
     if (req.method === "POST" && typeof target === "string") return this.ecsRoute(res, target, body);
     const form = new URLSearchParams(body);
     const action = form.get("Action") ?? url.searchParams.get("Action");
@@ -90,6 +102,7 @@ export class EmulatorServer {
         service: "ecs-warmpool emulator",
         ecs: true,
         autoscaling: !!this.parts.query,
+        sqs: !!this.parts.sqs,
       });
     return this.sendJson(res, 404, { message: `nothing at ${req.method} ${url.pathname}` });
   }
@@ -143,6 +156,62 @@ export class EmulatorServer {
     this.send(res, status, "application/x-amz-json-1.1", JSON.stringify(payload ?? {}), headers);
   }
 
+  /**
+   * SQS: its own fault (`queueUnavailable`), no ECS bucket, its own call counts (so ECS budget
+   * figures never include the feed's polling). A long poll holds the request open; a caller that
+   * hangs up ends it without taking messages.
+   */
+  private async sqsRoute(
+    req: IncomingMessage,
+    res: ServerResponse,
+    target: string,
+    body: string,
+  ): Promise<void> {
+    const sqs = this.parts.sqs as NonNullable<ServerParts["sqs"]>;
+    const requestId = randomUUID();
+    const op = target.slice(SQS_TARGET_PREFIX.length);
+    const handler = sqs.handlers[op];
+    const down = handler ? this.parts.ecs.faults.queueUnavailable(op) : undefined;
+    if (down?.reset) {
+      this.parts.control.recordSqs(op, "error");
+      req.socket.destroy();
+      return;
+    }
+    let payload: unknown;
+    let err: SqsError | undefined;
+    let closed = false;
+    res.on("close", () => (closed = true));
+    try {
+      if (!handler) throw unknownOperation(target);
+      if (down)
+        throw new SqsError(
+          down.status === 503 ? "ServiceUnavailable" : "InternalError",
+          down.status === 503 ? "ServiceUnavailable" : "InternalError",
+          "The request has failed due to a temporary failure of the server.",
+          down.status,
+        );
+      let input: unknown;
+      try {
+        input = body.length ? JSON.parse(body) : {};
+      } catch {
+        throw serialization("request body is not valid JSON");
+      }
+      if (typeof input !== "object" || input === null || Array.isArray(input))
+        throw serialization("request body must be a JSON object");
+      payload = await handler(sqs.service, input as Record<string, unknown>, { gone: () => closed });
+    } catch (e) {
+      err = e instanceof SqsError ? e : internalError(`internal error: ${String(e)}`);
+    }
+    this.parts.control.recordSqs(op, err ? "error" : "ok");
+    const headers: Record<string, string> = { "x-amzn-RequestId": requestId };
+    if (err) {
+      const w = err.wire();
+      Object.assign(headers, w.headers);
+      payload = w.body;
+    }
+    this.send(res, err?.status ?? 200, "application/x-amz-json-1.0", JSON.stringify(payload ?? {}), headers);
+  }
+
   private async queryRoute(res: ServerResponse, action: string, form: URLSearchParams): Promise<void> {
     const q = this.parts.query as QueryService;
     const requestId = randomUUID();
@@ -190,7 +259,18 @@ export class EmulatorServer {
         return t ? this.sendJson(res, 200, t) : this.sendJson(res, 404, { message: "no such task" });
       }
       if (req.method === "GET" && path === "/_emulator/calls")
-        return this.sendJson(res, 200, { calls: c.calls() });
+        return this.sendJson(res, 200, { calls: c.calls(), sqsCalls: c.sqsCalls() });
+      if (req.method === "GET" && path === "/_emulator/feed") return this.sendJson(res, 200, c.feed());
+      if (req.method === "GET" && path === "/_emulator/feed/events")
+        return this.sendJson(res, 200, { events: c.events(url.searchParams.get("taskArn") ?? undefined) });
+      if (req.method === "POST" && path === "/_emulator/feed/rules")
+        return this.sendJson(res, 201, c.putEventRule(JSON.parse(body || "null") as never));
+      if (req.method === "DELETE" && path.startsWith("/_emulator/feed/rules/")) {
+        const found = c.deleteEventRule(decodeURIComponent(path.slice("/_emulator/feed/rules/".length)));
+        return this.sendJson(res, found ? 200 : 404, found ? {} : { message: "no such rule" });
+      }
+      if (req.method === "GET" && path === "/_emulator/sqs/queues")
+        return this.sendJson(res, 200, { queues: c.queues() });
       if (req.method === "DELETE" && path === "/_emulator/calls") {
         c.resetCalls();
         return this.sendJson(res, 200, {});
@@ -200,6 +280,8 @@ export class EmulatorServer {
           launched: c.launchedCount(),
           tasks: c.tasks().length,
           calls: c.calls(),
+          sqsCalls: c.sqsCalls(),
+          feed: c.feed().totals,
           faults: c.faults(),
           livePids: c.livePids(),
         });
