@@ -17,7 +17,7 @@ import type { EcsContext, EcsHandler } from "./ecs-context.js";
 import { metadataFor } from "./metadata.js";
 import type { TokenBucket } from "./token-bucket.js";
 import { SQS_TARGET_PREFIX, type SqsHandler } from "./sqs/api.js";
-import { internalError, serialization, SqsError, unknownOperation } from "./sqs/errors.js";
+import { isSqsQuery, serveSqs, type SqsHttpDeps } from "./sqs/http.js";
 import type { SqsService } from "./sqs/service.js";
 
 export const ECS_TARGET_PREFIX = "AmazonEC2ContainerServiceV20141113.";
@@ -86,16 +86,16 @@ export class EmulatorServer {
     }
     const body = await readBody(req);
     const target = req.headers["x-amz-target"];
-    if (
-      req.method === "POST" &&
-      typeof target === "string" &&
-      target.startsWith(SQS_TARGET_PREFIX) &&
-      this.parts.sqs
-    )
-      return this.sqsRoute(req, res, target, body);
+    const sqs = this.sqsDeps();
+    if (req.method === "POST" && typeof target === "string" && target.startsWith(SQS_TARGET_PREFIX) && sqs)
+      return serveSqs(req, res, { protocol: "json", target, body }, sqs);
     if (req.method === "POST" && typeof target === "string") return this.ecsRoute(res, target, body);
     const form = new URLSearchParams(body);
-    const action = form.get("Action") ?? url.searchParams.get("Action");
+    for (const [k, v] of url.searchParams) if (!form.has(k)) form.set(k, v);
+    const action = form.get("Action");
+    // SQS and Auto Scaling both speak Query: SQS's Version (or SigV4 scope) tells them apart.
+    if (action && sqs && isSqsQuery(req, form, sqs.handlers))
+      return serveSqs(req, res, { protocol: "query", action, form }, sqs);
     if (action && this.parts.query) return this.queryRoute(res, action, form);
     if (req.method === "GET" && url.pathname === "/")
       return this.sendJson(res, 200, {
@@ -105,6 +105,16 @@ export class EmulatorServer {
         sqs: !!this.parts.sqs,
       });
     return this.sendJson(res, 404, { message: `nothing at ${req.method} ${url.pathname}` });
+  }
+
+  private sqsDeps(): SqsHttpDeps | undefined {
+    const sqs = this.parts.sqs;
+    if (!sqs) return undefined;
+    return {
+      ...sqs,
+      faults: this.parts.ecs.faults,
+      record: (op, outcome) => this.parts.control.recordSqs(op, outcome),
+    };
   }
 
   /** Faults, then the bucket, then the operation; returns the hold to apply to the answer. */
@@ -154,62 +164,6 @@ export class EmulatorServer {
     const headers: Record<string, string> = { "x-amzn-RequestId": requestId };
     if (err) headers["x-amzn-ErrorType"] = `${err.code}:`;
     this.send(res, status, "application/x-amz-json-1.1", JSON.stringify(payload ?? {}), headers);
-  }
-
-  /**
-   * SQS: its own fault (`queueUnavailable`), no ECS bucket, its own call counts (so ECS budget
-   * figures never include the feed's polling). A long poll holds the request open; a caller that
-   * hangs up ends it without taking messages.
-   */
-  private async sqsRoute(
-    req: IncomingMessage,
-    res: ServerResponse,
-    target: string,
-    body: string,
-  ): Promise<void> {
-    const sqs = this.parts.sqs as NonNullable<ServerParts["sqs"]>;
-    const requestId = randomUUID();
-    const op = target.slice(SQS_TARGET_PREFIX.length);
-    const handler = sqs.handlers[op];
-    const down = handler ? this.parts.ecs.faults.queueUnavailable(op) : undefined;
-    if (down?.reset) {
-      this.parts.control.recordSqs(op, "error");
-      req.socket.destroy();
-      return;
-    }
-    let payload: unknown;
-    let err: SqsError | undefined;
-    let closed = false;
-    res.on("close", () => (closed = true));
-    try {
-      if (!handler) throw unknownOperation(target);
-      if (down)
-        throw new SqsError(
-          down.status === 503 ? "ServiceUnavailable" : "InternalError",
-          down.status === 503 ? "ServiceUnavailable" : "InternalError",
-          "The request has failed due to a temporary failure of the server.",
-          down.status,
-        );
-      let input: unknown;
-      try {
-        input = body.length ? JSON.parse(body) : {};
-      } catch {
-        throw serialization("request body is not valid JSON");
-      }
-      if (typeof input !== "object" || input === null || Array.isArray(input))
-        throw serialization("request body must be a JSON object");
-      payload = await handler(sqs.service, input as Record<string, unknown>, { gone: () => closed });
-    } catch (e) {
-      err = e instanceof SqsError ? e : internalError(`internal error: ${String(e)}`);
-    }
-    this.parts.control.recordSqs(op, err ? "error" : "ok");
-    const headers: Record<string, string> = { "x-amzn-RequestId": requestId };
-    if (err) {
-      const w = err.wire();
-      Object.assign(headers, w.headers);
-      payload = w.body;
-    }
-    this.send(res, err?.status ?? 200, "application/x-amz-json-1.0", JSON.stringify(payload ?? {}), headers);
   }
 
   private async queryRoute(res: ServerResponse, action: string, form: URLSearchParams): Promise<void> {

@@ -3,8 +3,11 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import type { Emulator } from "../../hack/emulator/index.js";
 
-/** Debian's awscli when present (a pyenv shim may shadow it on PATH), else whatever `aws` is. */
-const AWS = existsSync("/usr/bin/aws") ? "/usr/bin/aws" : "aws";
+/**
+ * WARMPOOL_AWS_CLI when set (to try another CLI, e.g. one that speaks SQS's older Query
+ * protocol); else Debian's awscli when present (a pyenv shim may shadow it on PATH); else `aws`.
+ */
+export const AWS = process.env.WARMPOOL_AWS_CLI || (existsSync("/usr/bin/aws") ? "/usr/bin/aws" : "aws");
 
 export interface CliResult {
   code: number;
