@@ -35,6 +35,7 @@ const F = {
   options: "options",
   eventQueue: "event-queue",
   eventCluster: "event-cluster",
+  eventLatency: "event-latency-ms",
 } as const;
 
 interface Args {
@@ -53,6 +54,7 @@ interface Args {
   [F.options]?: string;
   [F.eventQueue]?: string;
   [F.eventCluster]: string[];
+  [F.eventLatency]?: number;
 }
 
 export const emulatorCommand: CommandModule<object, Args> = {
@@ -108,6 +110,10 @@ export const emulatorCommand: CommandModule<object, Args> = {
         default: [],
         describe: "with --event-queue: only events of these clusters (names or ARNs; default all)",
       })
+      .option(F.eventLatency, {
+        type: "number",
+        describe: "EventBridge's delivery time of each event to its queue (ms, default 0)",
+      })
       .option(F.options, {
         type: "string",
         describe: "JSON file of EmulatorOptions (latencies, rateLimits, autoScaling groups …); flags win",
@@ -150,6 +156,7 @@ export const emulatorCommand: CommandModule<object, Args> = {
       taskProcess: taskCommand
         ? { command: taskCommand, args: a[F.taskArg], stdio: a[F.taskOutput] }
         : fromFile.taskProcess,
+      eventLatencyMs: a[F.eventLatency] ?? fromFile.eventLatencyMs,
       eventRules: eventQueue
         ? [
             ...(fromFile.eventRules ?? []),

@@ -121,8 +121,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const launched = { count: 0 };
   let endpoint = "";
   const sqs = new SqsService(opts.region, opts.accountId, () => endpoint);
-  const bus = new EventBus(sqs, faults, opts.region, opts.accountId, (ref) =>
-    ref.startsWith("arn:") ? ref : store.arn(`cluster/${clusterName(ref)}`),
+  const bus = new EventBus(
+    sqs,
+    faults,
+    opts.region,
+    opts.accountId,
+    (ref) => (ref.startsWith("arn:") ? ref : store.arn(`cluster/${clusterName(ref)}`)),
+    opts.eventLatencyMs,
   );
   for (const q of opts.queues) sqs.create(q.name, q.attributes);
   for (const r of opts.eventRules) bus.putRule(r);

@@ -91,6 +91,8 @@ export interface EmulatorOptions {
    * (created if missing). E.g. `[{ name: "pool-feed", queueName: "ecs-events", clusters: ["default"] }]`.
    */
   eventRules?: EventRuleInput[];
+  /** EventBridge's delivery time from a task's change to its queue (ms, default 0; real: well under 1 s). */
+  eventLatencyMs?: number;
 }
 
 export interface ResolvedOptions {
@@ -110,6 +112,7 @@ export interface ResolvedOptions {
   autoScaling: AutoScalingOptions;
   queues: QueueSeed[];
   eventRules: EventRuleInput[];
+  eventLatencyMs: number;
 }
 
 /** Fargate: ~5 s to provision the ENI, ~10 s to pull and start; about 30 s to drain on stop. */
@@ -148,6 +151,8 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
     problems.push("taskProcess.command must be a non-empty string");
   if (o.queues !== undefined && !Array.isArray(o.queues))
     problems.push("queues must be a list of {name, attributes}");
+  if (o.eventLatencyMs !== undefined && !(o.eventLatencyMs >= 0))
+    problems.push(`eventLatencyMs must be a number ≥ 0 (got ${String(o.eventLatencyMs)})`);
   if (o.eventRules !== undefined && !Array.isArray(o.eventRules))
     problems.push("eventRules must be a list of {name, queueName, clusters | eventPattern}");
   if (problems.length) throw new Error(`invalid emulator options: ${problems.join("; ")}`);
@@ -174,6 +179,7 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
     autoScaling: o.autoScaling ?? {},
     queues: o.queues ?? [],
     eventRules: o.eventRules ?? [],
+    eventLatencyMs: o.eventLatencyMs ?? 0,
   };
 }
 

@@ -140,4 +140,24 @@ describe("emulator: ECS task state change events to SQS", () => {
     expect(emu.control.feed().totals.published).toBe(before);
     expect(emu.control.feed().tasks[arn]).toBeUndefined();
   });
+
+  it("eventLatencyMs holds every event that long before it reaches the queue", async () => {
+    const slow = await startEmulator({
+      timeScale: 0.01,
+      eventLatencyMs: 300,
+      eventRules: [{ queueName: "slow" }],
+    });
+    try {
+      const e = ecsClient(slow);
+      const arn = (await e.send(new RunTaskCommand({ taskDefinition: await registerSleeper(e, "slow") })))
+        .tasks![0]!.taskArn!;
+      await waitFor("RUNNING", () => slow.control.task(arn)?.lastStatus === "RUNNING");
+      await waitFor("all delivered", () => slow.control.feed().tasks[arn]?.delivered === 3);
+      const records = slow.control.events(arn);
+      for (const r of records) expect(r.deliveredAt! - r.at).toBeGreaterThanOrEqual(299);
+      expect(slow.control.feed().tasks[arn]?.delayed).toBe(0); // latency is not a fault
+    } finally {
+      await slow.stop();
+    }
+  });
 });

@@ -41,6 +41,8 @@ export interface EventRecord {
   fate: EventFate | "pending";
   /** Copies enqueued so far (2 when duplicated). */
   copies: number;
+  /** When it was enqueued (ms), once delivered. */
+  deliveredAt?: number;
   duplicated: boolean;
   delayedMs?: number;
   reordered: boolean;
@@ -94,6 +96,10 @@ export class EventBus {
     private readonly region: string,
     private readonly account: string,
     private readonly clusterArn: (ref: string) => string,
+    /** EventBridge's own delivery time, on every event (a fault's delay comes on top). */
+    private readonly latencyMs = 0,
+    /** Event records kept for events(); the oldest tenth goes when full (counts are kept whole). */
+    private readonly maxLog = 200_000,
   ) {}
 
   /** Adds (or replaces, by name) a rule; creates its target queue if it does not exist. */
@@ -156,6 +162,7 @@ export class EventBus {
       reordered: false,
     };
     this.log.push(record);
+    if (this.log.length > this.maxLog) this.log.splice(0, Math.ceil(this.maxLog / 10));
     this.count(record.taskArn, "published");
     const fate = this.faults.eventFate(d.lastStatus);
     if (fate.drop) {
@@ -186,10 +193,13 @@ export class EventBus {
     if (fate.delayMs !== undefined && fate.delayMs > 0) {
       record.delayedMs = fate.delayMs;
       this.count(record.taskArn, "delayed");
+    }
+    const wait = this.latencyMs + (fate.delayMs ?? 0);
+    if (wait > 0) {
       const t = setTimeout(() => {
         this.timers.delete(t);
         send();
-      }, fate.delayMs);
+      }, wait);
       t.unref();
       this.timers.add(t);
       return;
@@ -218,6 +228,7 @@ export class EventBus {
     for (let i = 0; i < copies; i++) q.send(body, 0, "AIDAEVENTBRIDGE");
     record.copies += copies;
     record.fate = "delivered";
+    record.deliveredAt = Date.now();
     this.count(record.taskArn, "delivered", copies);
   }
 
