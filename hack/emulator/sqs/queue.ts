@@ -78,7 +78,9 @@ export interface QueueCounters {
 }
 
 export class SqsQueue {
-  readonly messages: SqsMessage[] = [];
+  /** By id, in the order they were enqueued (a Map keeps insertion order; delete is O(1)). */
+  readonly messages = new Map<string, SqsMessage>();
+  private lastSweep = 0;
   readonly createdAt = Date.now();
   lastModifiedAt = this.createdAt;
   readonly counters: QueueCounters = {
@@ -114,7 +116,7 @@ export class SqsQueue {
       inFlight: false,
       senderId,
     };
-    this.messages.push(m);
+    this.messages.set(m.messageId, m);
     this.counters.sent += 1;
     if (delaySeconds > 0) setTimeout(() => this.notify(), delaySeconds * 1000).unref();
     else this.notify();
@@ -123,7 +125,7 @@ export class SqsQueue {
 
   /** Moves an existing message here (a redrive), keeping its id, body and sent time. */
   private adopt(m: SqsMessage, fromArn: string): void {
-    this.messages.push({
+    this.messages.set(m.messageId, {
       ...m,
       visibleAt: Date.now(),
       inFlight: false,
@@ -156,16 +158,16 @@ export class SqsQueue {
     }
   }
 
-  /** Drops expired messages, ends expired visibility timeouts. */
-  private sweep(now: number): void {
+  /** Drops messages past retention (at most once a second: it walks the whole queue). */
+  private sweep(now: number, force = false): void {
+    if (!force && now - this.lastSweep < 1_000) return;
+    this.lastSweep = now;
     const keepMs = this.config.messageRetentionPeriod * 1000;
-    for (let i = this.messages.length - 1; i >= 0; i--) {
-      const m = this.messages[i] as SqsMessage;
+    for (const [id, m] of this.messages)
       if (now - m.sentAt >= keepMs) {
-        this.messages.splice(i, 1);
+        this.messages.delete(id);
         this.counters.expired += 1;
-      } else if (m.inFlight && m.visibleAt <= now) m.inFlight = false;
-    }
+      }
   }
 
   /** Takes up to `max` visible messages now, hiding each for `visibilityTimeout` seconds. */
@@ -175,11 +177,11 @@ export class SqsQueue {
     this.sweep(now);
     const out: SqsMessage[] = [];
     const rd = this.redrive();
-    for (let i = 0; i < this.messages.length && out.length < max; i++) {
-      const m = this.messages[i] as SqsMessage;
+    for (const [id, m] of this.messages) {
+      if (out.length >= max) break;
       if (m.visibleAt > now) continue;
       if (rd && m.receiveCount >= rd.max) {
-        this.messages.splice(i--, 1);
+        this.messages.delete(id);
         this.counters.movedToDeadLetter += 1;
         rd.target.adopt(m, this.arn);
         continue;
@@ -230,27 +232,27 @@ export class SqsQueue {
 
   private nextVisibleAt(now: number): number | undefined {
     let next: number | undefined;
-    for (const m of this.messages)
+    for (const m of this.messages.values())
       if (m.visibleAt > now && (next === undefined || m.visibleAt < next)) next = m.visibleAt;
     return next;
   }
 
   find(messageId: string): SqsMessage | undefined {
-    return this.messages.find((m) => m.messageId === messageId);
+    const m = this.messages.get(messageId);
+    if (m?.inFlight && m.visibleAt <= Date.now()) m.inFlight = false;
+    return m;
   }
 
   /** Deletes the message a handle names; true if it was still here. */
   delete(messageId: string): boolean {
-    const i = this.messages.findIndex((m) => m.messageId === messageId);
-    if (i < 0) return false;
-    this.messages.splice(i, 1);
+    if (!this.messages.delete(messageId)) return false;
     this.counters.deleted += 1;
     return true;
   }
 
   purge(): void {
-    this.counters.purged += this.messages.length;
-    this.messages.length = 0;
+    this.counters.purged += this.messages.size;
+    this.messages.clear();
   }
 
   /** Ends the long polls at once (emulator shutdown). */
@@ -260,12 +262,12 @@ export class SqsQueue {
   }
 
   counts(now = Date.now()): { visible: number; inFlight: number; delayed: number } {
-    this.sweep(now);
+    this.sweep(now, true);
     let visible = 0;
     let inFlight = 0;
     let delayed = 0;
-    for (const m of this.messages) {
-      if (m.inFlight) inFlight++;
+    for (const m of this.messages.values()) {
+      if (m.inFlight && m.visibleAt > now) inFlight++;
       else if (m.visibleAt > now) delayed++;
       else visible++;
     }
