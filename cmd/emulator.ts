@@ -33,6 +33,9 @@ const F = {
   taskArg: "task-arg",
   taskOutput: "task-output",
   options: "options",
+  eventQueue: "event-queue",
+  eventCluster: "event-cluster",
+  eventLatency: "event-latency-ms",
 } as const;
 
 interface Args {
@@ -49,11 +52,14 @@ interface Args {
   [F.taskArg]: string[];
   [F.taskOutput]: "inherit" | "ignore";
   [F.options]?: string;
+  [F.eventQueue]?: string;
+  [F.eventCluster]: string[];
+  [F.eventLatency]?: number;
 }
 
 export const emulatorCommand: CommandModule<object, Args> = {
   command: "emulator",
-  describe: "run the local ECS emulator (AWS JSON 1.1 wire protocol) until interrupted",
+  describe: "run the local ECS emulator (ECS, Auto Scaling and SQS wire protocols) until interrupted",
   builder: (y) =>
     y
       .option(F.port, { type: "number", describe: "TCP port on the host (default 0 = a free one)" })
@@ -93,6 +99,21 @@ export const emulatorCommand: CommandModule<object, Args> = {
         default: "inherit" as const,
         describe: "where task processes' output goes",
       })
+      .option(F.eventQueue, {
+        type: "string",
+        describe:
+          "publish ECS Task State Change events to this SQS queue (created; served on the same endpoint)",
+      })
+      .option(F.eventCluster, {
+        type: "string",
+        array: true,
+        default: [],
+        describe: "with --event-queue: only events of these clusters (names or ARNs; default all)",
+      })
+      .option(F.eventLatency, {
+        type: "number",
+        describe: "EventBridge's delivery time of each event to its queue (ms, default 0)",
+      })
       .option(F.options, {
         type: "string",
         describe: "JSON file of EmulatorOptions (latencies, rateLimits, autoScaling groups …); flags win",
@@ -103,6 +124,10 @@ export const emulatorCommand: CommandModule<object, Args> = {
       )
       .example("$0 emulator --time-scale 0.1 --no-throttle", "ten times faster lifecycle, no throttling")
       .example(
+        "$0 emulator --port 4566 --event-queue ecs-events --event-cluster default",
+        "task state change events to SQS; then: aws sqs receive-message --endpoint-url http://127.0.0.1:4566 --queue-url http://127.0.0.1:4566/000000000000/ecs-events",
+      )
+      .example(
         "$0 emulator --options emu.json",
         'seed e.g. {"autoScaling":{"groups":[{"name":"web","minSize":0,"maxSize":10,"warmPool":{"minSize":2}}]}}',
       )
@@ -112,6 +137,9 @@ export const emulatorCommand: CommandModule<object, Args> = {
       ) as never,
   handler: async (a) => {
     const taskCommand = a[F.taskCommand];
+    const eventQueue = a[F.eventQueue];
+    if (!eventQueue && a[F.eventCluster].length)
+      throw new Error(`--${F.eventCluster} needs --${F.eventQueue}`);
     const optionsFile = a[F.options];
     const fromFile = optionsFile ? readOptionsFile(optionsFile) : {};
     const opts: EmulatorOptions = {
@@ -128,12 +156,25 @@ export const emulatorCommand: CommandModule<object, Args> = {
       taskProcess: taskCommand
         ? { command: taskCommand, args: a[F.taskArg], stdio: a[F.taskOutput] }
         : fromFile.taskProcess,
+      eventLatencyMs: a[F.eventLatency] ?? fromFile.eventLatencyMs,
+      eventRules: eventQueue
+        ? [
+            ...(fromFile.eventRules ?? []),
+            {
+              name: "ecs-task-state-change",
+              queueName: eventQueue,
+              ...(a[F.eventCluster].length ? { clusters: a[F.eventCluster] } : {}),
+            },
+          ]
+        : fromFile.eventRules,
     };
     const emu = await startEmulator(opts);
     console.log(emu.endpoint);
     console.error(
       `emulator: ECS at ${emu.endpoint} (region ${emu.region}, account ${emu.accountId}); control at ${emu.endpoint}/_emulator/state`,
     );
+    if (eventQueue)
+      console.error(`emulator: task state change events → ${emu.endpoint}/${emu.accountId}/${eventQueue}`);
     await new Promise<void>((resolve) => {
       const bye = (): void => resolve();
       process.once("SIGINT", bye);

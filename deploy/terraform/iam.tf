@@ -19,6 +19,12 @@ data "aws_iam_policy_document" "ecs_tasks_assume" {
 
 # --- the reconciler: the only process with AWS permissions --------------------------------------
 
+locals {
+  # The tag RunTask puts on every pool task (pkg/ecs/driver.ts; local.pool_tags on the task
+  # definition, propagated): RunTask must set it, StopTask requires it.
+  pool_tag_key = "warmpool:pool"
+}
+
 resource "aws_iam_role" "reconciler_task" {
   name               = "${var.name}-reconciler-task"
   assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
@@ -26,8 +32,10 @@ resource "aws_iam_role" "reconciler_task" {
 }
 
 data "aws_iam_policy_document" "reconciler" {
+  # RunTask must tag the task with the pool's tag (pkg/ecs/driver.ts sends tags on RunTask), so
+  # every task this role starts carries it and StopTask below can require it.
   statement {
-    sid       = "RunOnlyThePoolFamilyOnTheCluster"
+    sid       = "RunOnlyThePoolFamilyOnTheClusterTagged"
     actions   = ["ecs:RunTask"]
     resources = [local.pool_task_definition_arns]
     condition {
@@ -35,8 +43,14 @@ data "aws_iam_policy_document" "reconciler" {
       variable = "ecs:cluster"
       values   = [local.cluster_arn]
     }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:RequestTag/${local.pool_tag_key}"
+      values   = [local.pool]
+    }
   }
 
+  # Tag-on-create only: tags may be written as part of RunTask, never on an existing task.
   statement {
     sid       = "TagTasksItStarts"
     actions   = ["ecs:TagResource"]
@@ -48,9 +62,26 @@ data "aws_iam_policy_document" "reconciler" {
     }
   }
 
+  # Only tasks carrying the pool's tag: nothing else in a shared cluster can be stopped.
   statement {
-    sid       = "StopAndDescribeTasksOfTheCluster"
-    actions   = ["ecs:StopTask", "ecs:DescribeTasks"]
+    sid       = "StopOnlyThePoolsTasks"
+    actions   = ["ecs:StopTask"]
+    resources = [local.cluster_task_arns]
+    condition {
+      test     = "ArnEquals"
+      variable = "ecs:cluster"
+      values   = [local.cluster_arn]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "ecs:ResourceTag/${local.pool_tag_key}"
+      values   = [local.pool]
+    }
+  }
+
+  statement {
+    sid       = "DescribeTasksOfTheCluster"
+    actions   = ["ecs:DescribeTasks"]
     resources = [local.cluster_task_arns]
     condition {
       test     = "ArnEquals"
@@ -136,6 +167,28 @@ data "aws_iam_policy_document" "reconciler" {
       }
     }
   }
+}
+
+# The event feed: receive, delete and extend what it reads, on its own queue only.
+data "aws_iam_policy_document" "reconciler_feed" {
+  count = local.event_feed ? 1 : 0
+  statement {
+    sid = "ConsumeTheEventFeed"
+    actions = [
+      "sqs:ReceiveMessage",
+      "sqs:DeleteMessage",
+      "sqs:ChangeMessageVisibility",
+      "sqs:GetQueueAttributes",
+    ]
+    resources = [local.event_queue_arn]
+  }
+}
+
+resource "aws_iam_role_policy" "reconciler_feed" {
+  count  = local.event_feed ? 1 : 0
+  name   = "event-feed"
+  role   = aws_iam_role.reconciler_task.id
+  policy = data.aws_iam_policy_document.reconciler_feed[0].json
 }
 
 resource "aws_iam_role_policy" "reconciler" {

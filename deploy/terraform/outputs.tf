@@ -52,3 +52,23 @@ output "reconciler_environment" {
   description = "The reconciler's WARMPOOL_* settings, to run it elsewhere or compare."
   value       = local.reconciler_env
 }
+
+output "event_queue_url" {
+  description = "The reconciler's event feed queue (null with event_feed = false): pass it as the reconciler's --feed-queue-url."
+  value       = local.event_queue_url
+}
+
+output "event_queue_arn" {
+  description = "ARN of the event feed queue (null with event_feed = false)."
+  value       = local.event_queue_arn
+}
+
+output "event_dead_letter_queue_url" {
+  description = "Where events the reconciler could not apply, or EventBridge could not deliver, are kept."
+  value       = local.event_feed ? aws_sqs_queue.events_dlq[0].url : null
+}
+
+output "event_rule_arn" {
+  description = "The EventBridge rule sending this cluster's ECS task state changes to the feed queue."
+  value       = local.event_feed ? aws_cloudwatch_event_rule.task_state_change[0].arn : null
+}

@@ -311,3 +311,41 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+# --- the event feed (events.tf) ------------------------------------------------------------------
+
+variable "event_feed" {
+  description = "Create the EventBridge rule and SQS queue that feed the reconciler ECS task state changes. Off, the reconciler works from Redis and paced relists."
+  type        = bool
+  default     = true
+}
+
+variable "event_queue_retention_seconds" {
+  description = "How long an undelivered event stays in the feed queue (SQS: 60 s to 14 days)."
+  type        = number
+  default     = 86400
+  validation {
+    condition     = var.event_queue_retention_seconds >= 60 && var.event_queue_retention_seconds <= 1209600
+    error_message = "event_queue_retention_seconds must be between 60 and 1209600 (SQS's limits)."
+  }
+}
+
+variable "event_queue_visibility_timeout_seconds" {
+  description = "How long a received event stays hidden before another receive may take it again."
+  type        = number
+  default     = 30
+  validation {
+    condition     = var.event_queue_visibility_timeout_seconds >= 0 && var.event_queue_visibility_timeout_seconds <= 43200
+    error_message = "event_queue_visibility_timeout_seconds must be between 0 and 43200 (SQS's limits)."
+  }
+}
+
+variable "event_queue_max_receive_count" {
+  description = "Receives of one event before it moves to the dead-letter queue."
+  type        = number
+  default     = 5
+  validation {
+    condition     = var.event_queue_max_receive_count >= 1 && var.event_queue_max_receive_count <= 1000
+    error_message = "event_queue_max_receive_count must be between 1 and 1000."
+  }
+}

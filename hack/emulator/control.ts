@@ -9,8 +9,21 @@ import type { TaskProcesses } from "./task-process.js";
 import type { GroupRecord } from "./autoscaling/types.js";
 import type { ContainerInstanceRecord } from "./container-instances.js";
 import type { TaskRecord } from "./types.js";
+import type { EventBus, EventFeedSnapshot, EventRecord, EventRule, EventRuleInput } from "./events/bus.js";
+import type { QueueCounters } from "./sqs/queue.js";
+import type { SqsService } from "./sqs/service.js";
 
 export type CallOutcome = "ok" | "throttled" | "error";
+
+export interface QueueSnapshot {
+  name: string;
+  url: string;
+  arn: string;
+  visible: number;
+  inFlight: number;
+  delayed: number;
+  counters: QueueCounters;
+}
 export type CallCounts = Record<string, Record<CallOutcome, number>>;
 
 /** A copy of a task record, safe to keep (the emulator goes on mutating its own). */
@@ -21,9 +34,21 @@ export interface EmulatorControl {
   tasks(): TaskSnapshot[];
   /** One task by id or ARN, even long after it stopped. */
   task(idOrArn: string): TaskSnapshot | undefined;
-  /** API calls per operation and outcome since start (or the last resetCalls). */
+  /** ECS and Auto Scaling API calls per operation and outcome since start (or the last resetCalls). */
   calls(): CallCounts;
+  /** SQS API calls per operation and outcome, kept apart so ECS budget figures exclude them. */
+  sqsCalls(): CallCounts;
+  /** Clears both call counts. */
   resetCalls(): void;
+  /** The event feed's ground truth: rules, and events published/dropped/duplicated… per task. */
+  feed(): EventFeedSnapshot;
+  /** Every event sent to a rule's target and its fate (of one task, or all). */
+  events(taskArn?: string): EventRecord[];
+  /** Adds (or replaces by name) an EventBridge-like rule → SQS queue; returns it. */
+  putEventRule(rule: EventRuleInput): EventRule;
+  deleteEventRule(name: string): boolean;
+  /** SQS queues with their message counts and lifetime counters. */
+  queues(): QueueSnapshot[];
   /** Tasks created by RunTask since start. */
   launchedCount(): number;
   /** Adds a fault; returns its id. See `Fault` for the kinds. */
@@ -48,10 +73,13 @@ export type ContainerInstanceSnapshot = Omit<ContainerInstanceRecord, "tasks"> &
 export interface ControlSources {
   groups(): Iterable<GroupRecord>;
   containerInstances(): ContainerInstanceRecord[];
+  sqs: SqsService;
+  bus: EventBus;
 }
 
 export class Control implements EmulatorControl {
   private counts: CallCounts = {};
+  private sqsCounts: CallCounts = {};
 
   constructor(
     private readonly store: Store,
@@ -64,6 +92,42 @@ export class Control implements EmulatorControl {
   record(op: string, outcome: CallOutcome): void {
     const c = (this.counts[op] ??= { ok: 0, throttled: 0, error: 0 });
     c[outcome] += 1;
+  }
+
+  recordSqs(op: string, outcome: CallOutcome): void {
+    const c = (this.sqsCounts[op] ??= { ok: 0, throttled: 0, error: 0 });
+    c[outcome] += 1;
+  }
+
+  sqsCalls(): CallCounts {
+    return structuredClone(this.sqsCounts);
+  }
+
+  feed(): EventFeedSnapshot {
+    return this.sources.bus.snapshot();
+  }
+
+  events(taskArn?: string): EventRecord[] {
+    return this.sources.bus.events(taskArn);
+  }
+
+  putEventRule(rule: EventRuleInput): EventRule {
+    return this.sources.bus.putRule(rule);
+  }
+
+  deleteEventRule(name: string): boolean {
+    return this.sources.bus.deleteRule(name);
+  }
+
+  queues(): QueueSnapshot[] {
+    const svc = this.sources.sqs;
+    return [...svc.queues.values()].map((q) => ({
+      name: q.name,
+      url: svc.urlOf(q.name),
+      arn: q.arn,
+      ...q.counts(),
+      counters: { ...q.counters },
+    }));
   }
 
   tasks(): TaskSnapshot[] {
@@ -82,6 +146,7 @@ export class Control implements EmulatorControl {
 
   resetCalls(): void {
     this.counts = {};
+    this.sqsCounts = {};
   }
 
   launchedCount(): number {

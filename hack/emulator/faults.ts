@@ -33,7 +33,21 @@ export type Fault =
   /** Responses are held back `delayMs` (default one response); `hang: true` never answers. */
   | ({ kind: "slow"; op?: string; delayMs?: number; hang?: boolean } & Activation)
   /** New tasks show in ListTasks only `ms` after launch. */
-  | { kind: "listLag"; ms: number };
+  | { kind: "listLag"; ms: number }
+  /**
+   * SQS calls (`op` omitted = every SQS operation) fail: `mode: "error"` answers 503
+   * ServiceUnavailable (or `status`), `mode: "reset"` drops the connection without an answer.
+   * Events keep arriving in the queue meanwhile, as EventBridge keeps delivering.
+   */
+  | ({ kind: "queueUnavailable"; op?: string; mode?: "error" | "reset"; status?: number } & Activation)
+  /** Task state change events are lost before reaching the queue (`lastStatus` narrows which). */
+  | ({ kind: "eventDrop"; lastStatus?: string } & Activation)
+  /** Events reach the queue twice. */
+  | ({ kind: "eventDuplicate"; lastStatus?: string } & Activation)
+  /** An event is held back until the task's next event has been delivered (or `holdMs`, default 5 s). */
+  | ({ kind: "eventReorder"; lastStatus?: string; holdMs?: number } & Activation)
+  /** Events reach the queue `delayMs` late. */
+  | ({ kind: "eventDelay"; lastStatus?: string; delayMs: number } & Activation);
 
 export type FaultKind = Fault["kind"];
 
@@ -52,7 +66,20 @@ export interface FaultView {
   active: boolean;
 }
 
-const KINDS: FaultKind[] = ["error", "throttle", "runTaskFailure", "failToStart", "slow", "listLag"];
+const KINDS: FaultKind[] = [
+  "error",
+  "throttle",
+  "runTaskFailure",
+  "failToStart",
+  "slow",
+  "listLag",
+  "queueUnavailable",
+  "eventDrop",
+  "eventDuplicate",
+  "eventReorder",
+  "eventDelay",
+];
+const MODES = ["error", "reset"];
 const REASONS = ["RESOURCE:CPU", "RESOURCE:MEMORY", "CAPACITY_UNAVAILABLE"];
 
 /** Checks an untrusted fault description (e.g. from HTTP), naming the field and the rule. */
@@ -70,12 +97,17 @@ export function parseFault(input: unknown): Fault {
   num("durationMs", 0);
   num("delayMs", 0);
   num("status", 400, 599);
+  num("holdMs", 0);
+  if (f.kind === "eventDelay" && (typeof f.delayMs !== "number" || !(f.delayMs >= 0)))
+    throw new Error("fault.delayMs must be a number ≥ 0");
+  if (f.mode !== undefined && !MODES.includes(f.mode as string))
+    throw new Error(`fault.mode must be one of ${MODES.join(", ")}`);
   if (f.kind === "listLag") {
     if (typeof f.ms !== "number" || f.ms < 0) throw new Error("fault.ms must be a number ≥ 0");
   }
   if (f.kind === "runTaskFailure" && !REASONS.includes(f.reason as string))
     throw new Error(`fault.reason must be one of ${REASONS.join(", ")}`);
-  for (const k of ["op", "code", "message"])
+  for (const k of ["op", "code", "message", "lastStatus"])
     if (f[k] !== undefined && typeof f[k] !== "string") throw new Error(`fault.${k} must be a string`);
   return f as unknown as Fault;
 }
@@ -119,12 +151,18 @@ export class FaultBook {
   }
 
   /** The first active fault of a kind that fires now (consuming one of its occasions). */
-  private fire<K extends FaultKind>(kind: K, op?: string): Extract<Fault, { kind: K }> | undefined {
+  private fire<K extends FaultKind>(
+    kind: K,
+    op?: string,
+    lastStatus?: string,
+  ): Extract<Fault, { kind: K }> | undefined {
     const t = this.now();
     for (const e of this.entries) {
       if (e.fault.kind !== kind || e.left <= 0 || t >= e.until) continue;
       const fop = (e.fault as { op?: string }).op;
       if (fop !== undefined && op !== undefined && fop !== op) continue;
+      const fst = (e.fault as { lastStatus?: string }).lastStatus;
+      if (fst !== undefined && lastStatus !== undefined && fst !== lastStatus) continue;
       const p = (e.fault as Activation).probability ?? 1;
       if (p < 1 && this.random() >= p) continue;
       e.left -= 1;
@@ -178,5 +216,26 @@ export class FaultBook {
     for (const e of this.entries)
       if (e.fault.kind === "listLag" && t < e.until) lag = Math.max(lag ?? 0, e.fault.ms);
     return lag;
+  }
+
+  /** Before an SQS operation: the queue is unavailable (an error to answer, or a reset). */
+  queueUnavailable(op: string): { status: number; reset: boolean } | undefined {
+    const f = this.fire("queueUnavailable", op);
+    if (!f) return undefined;
+    return { status: f.status ?? 503, reset: f.mode === "reset" };
+  }
+
+  /** What befalls one event on its way to a queue. */
+  eventFate(lastStatus: string): { drop: boolean; duplicate: boolean; delayMs?: number; holdMs?: number } {
+    if (this.fire("eventDrop", undefined, lastStatus)) return { drop: true, duplicate: false };
+    const duplicate = !!this.fire("eventDuplicate", undefined, lastStatus);
+    const delay = this.fire("eventDelay", undefined, lastStatus);
+    const reorder = this.fire("eventReorder", undefined, lastStatus);
+    return {
+      drop: false,
+      duplicate,
+      delayMs: delay?.delayMs,
+      holdMs: reorder ? (reorder.holdMs ?? 5_000) : undefined,
+    };
   }
 }

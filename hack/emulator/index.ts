@@ -28,6 +28,10 @@ import { EmulatorServer } from "./server.js";
 import { Store } from "./store.js";
 import { TaskProcesses } from "./task-process.js";
 import { TokenBucket } from "./token-bucket.js";
+import { EventBus } from "./events/bus.js";
+import { SQS_HANDLERS } from "./sqs/api.js";
+import { SqsService } from "./sqs/service.js";
+import { clusterName } from "./store.js";
 
 export type {
   EmulatorControl,
@@ -59,6 +63,17 @@ export type {
 } from "./options.js";
 export { DEFAULT_RATE_LIMITS } from "./options.js";
 export type { TaskRecord, TaskStatus } from "./types.js";
+export type { QueueSnapshot } from "./control.js";
+export type {
+  EventRule,
+  EventRuleInput,
+  EventRecord,
+  EventFeedSnapshot,
+  TaskFeedCounts,
+} from "./events/bus.js";
+export type { EventEnvelope, TaskStateChangeDetail } from "./events/envelope.js";
+export { TASK_STATE_CHANGE, ECS_SOURCE } from "./events/envelope.js";
+export type { QueueSeed } from "./options.js";
 
 export interface Emulator {
   /** "http://127.0.0.1:<port>" — pass as the SDK's `endpoint` or the CLI's `--endpoint-url`. */
@@ -105,9 +120,21 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const reads = limits ? new TokenBucket(limits.taskReads) : undefined;
   const launched = { count: 0 };
   let endpoint = "";
+  const sqs = new SqsService(opts.region, opts.accountId, () => endpoint);
+  const bus = new EventBus(
+    sqs,
+    faults,
+    opts.region,
+    opts.accountId,
+    (ref) => (ref.startsWith("arn:") ? ref : store.arn(`cluster/${clusterName(ref)}`)),
+    opts.eventLatencyMs,
+  );
+  for (const q of opts.queues) sqs.create(q.name, q.attributes);
+  for (const r of opts.eventRules) bus.putRule(r);
   const lifecycle = new Lifecycle(opts, processes, {
     envFor: (t, c) => taskEnv(opts, endpoint, t, c),
     onStopped: (t) => ctx.placement?.release(t),
+    onChange: (t) => bus.taskChanged(t),
   });
   const instances = new ContainerInstances(store);
   const ctx: EcsContext = {
@@ -141,6 +168,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const control = new Control(store, faults, launched, processes, {
     groups: () => engine.groups.values(),
     containerInstances: () => instances.all(),
+    sqs,
+    bus,
   });
   const server = new EmulatorServer({
     ecs: ctx,
@@ -148,6 +177,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     bucketFor: (op) => (MUTATIONS.has(op) ? mutations : READS.has(op) ? reads : undefined),
     control,
     query: autoScaling,
+    sqs: { service: sqs, handlers: SQS_HANDLERS },
   });
   const port = await server.listen(opts.port, opts.host);
   endpoint = `http://${opts.host}:${port}`;
@@ -163,6 +193,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       (stopped ??= (async () => {
         engine.close();
         lifecycle.close();
+        bus.close();
+        sqs.close();
         await processes?.killAll();
         await server.close();
       })()),

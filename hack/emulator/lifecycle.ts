@@ -16,6 +16,8 @@ export interface LifecycleHooks {
   envFor(task: TaskRecord, container: ContainerDefinition): Record<string, string>;
   /** Called when a task reaches STOPPED (capacity is released there). */
   onStopped?(task: TaskRecord): void;
+  /** Called after every change of a task's lastStatus or desiredStatus, creation included. */
+  onChange?(task: TaskRecord): void;
 }
 
 interface Tracked {
@@ -60,6 +62,7 @@ export class Lifecycle {
     task.lastStatus = status;
     task.version += 1;
     task.history.push({ status, at: now });
+    this.hooks.onChange?.(task);
   }
 
   /** The container the task's process stands for: the first essential one. */
@@ -73,6 +76,7 @@ export class Lifecycle {
     const tr: Tracked = { task, td, processGone: true };
     this.tracked.set(task.taskId, tr);
     task.history.push({ status: task.lastStatus, at: task.createdAt });
+    this.hooks.onChange?.(task);
     this.after(tr, "provisioning", () => {
       const now = Date.now();
       this.set(task, "PENDING", now);
@@ -144,6 +148,7 @@ export class Lifecycle {
     task.stopCode = stopCode;
     task.stoppedReason = reason;
     task.version += 1;
+    this.hooks.onChange?.(task);
     this.after(tr, "deactivating", () => {
       this.set(task, "DEACTIVATING");
       this.after(tr, "stopping", () => {

@@ -1,4 +1,11 @@
 import type { AutoScalingOptions } from "./autoscaling/types.js";
+import type { EventRuleInput } from "./events/bus.js";
+
+/** An SQS queue to create at start, with CreateQueue's attributes (all strings, as on the wire). */
+export interface QueueSeed {
+  name: string;
+  attributes?: Record<string, string>;
+}
 
 /**
  * What the emulator can be tuned with, and the defaults that make it behave like ECS in
@@ -77,6 +84,15 @@ export interface EmulatorOptions {
   random?: () => number;
   /** EC2 Auto Scaling groups (and their warm pools) feeding ECS container instances. */
   autoScaling?: AutoScalingOptions;
+  /** SQS queues to create at start (queues can also be created through the SQS API). */
+  queues?: QueueSeed[];
+  /**
+   * EventBridge-like rules: ECS task state change events matching a rule go to its queue
+   * (created if missing). E.g. `[{ name: "pool-feed", queueName: "ecs-events", clusters: ["default"] }]`.
+   */
+  eventRules?: EventRuleInput[];
+  /** EventBridge's delivery time from a task's change to its queue (ms, default 0; real: well under 1 s). */
+  eventLatencyMs?: number;
 }
 
 export interface ResolvedOptions {
@@ -94,6 +110,9 @@ export interface ResolvedOptions {
   availabilityZones: string[];
   random: () => number;
   autoScaling: AutoScalingOptions;
+  queues: QueueSeed[];
+  eventRules: EventRuleInput[];
+  eventLatencyMs: number;
 }
 
 /** Fargate: ~5 s to provision the ENI, ~10 s to pull and start; about 30 s to drain on stop. */
@@ -130,6 +149,12 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
     problems.push(`accountId must be 12 digits (got ${o.accountId})`);
   if (o.taskProcess && !o.taskProcess.command)
     problems.push("taskProcess.command must be a non-empty string");
+  if (o.queues !== undefined && !Array.isArray(o.queues))
+    problems.push("queues must be a list of {name, attributes}");
+  if (o.eventLatencyMs !== undefined && !(o.eventLatencyMs >= 0))
+    problems.push(`eventLatencyMs must be a number ≥ 0 (got ${String(o.eventLatencyMs)})`);
+  if (o.eventRules !== undefined && !Array.isArray(o.eventRules))
+    problems.push("eventRules must be a list of {name, queueName, clusters | eventPattern}");
   if (problems.length) throw new Error(`invalid emulator options: ${problems.join("; ")}`);
 
   const lat = (lt: LaunchType, base: LifecycleLatencies): LifecycleLatencies => ({
@@ -152,6 +177,9 @@ export function resolveOptions(o: EmulatorOptions = {}): ResolvedOptions {
     availabilityZones: o.availabilityZones ?? [`${region}a`, `${region}b`, `${region}c`],
     random: o.random ?? Math.random,
     autoScaling: o.autoScaling ?? {},
+    queues: o.queues ?? [],
+    eventRules: o.eventRules ?? [],
+    eventLatencyMs: o.eventLatencyMs ?? 0,
   };
 }
 

@@ -16,6 +16,9 @@ import { AwsError, serializationError, throttled } from "./errors.js";
 import type { EcsContext, EcsHandler } from "./ecs-context.js";
 import { metadataFor } from "./metadata.js";
 import type { TokenBucket } from "./token-bucket.js";
+import { SQS_TARGET_PREFIX, type SqsHandler } from "./sqs/api.js";
+import { isSqsQuery, serveSqs, type SqsHttpDeps } from "./sqs/http.js";
+import type { SqsService } from "./sqs/service.js";
 
 export const ECS_TARGET_PREFIX = "AmazonEC2ContainerServiceV20141113.";
 
@@ -36,6 +39,8 @@ export interface ServerParts {
   bucketFor(op: string): TokenBucket | undefined;
   control: Control;
   query?: QueryService;
+  /** SQS (AWS JSON 1.0), told apart from ECS by the `AmazonSQS.` target prefix. */
+  sqs?: { service: SqsService; handlers: Record<string, SqsHandler> };
 }
 
 export class EmulatorServer {
@@ -81,17 +86,35 @@ export class EmulatorServer {
     }
     const body = await readBody(req);
     const target = req.headers["x-amz-target"];
+    const sqs = this.sqsDeps();
+    if (req.method === "POST" && typeof target === "string" && target.startsWith(SQS_TARGET_PREFIX) && sqs)
+      return serveSqs(req, res, { protocol: "json", target, body }, sqs);
     if (req.method === "POST" && typeof target === "string") return this.ecsRoute(res, target, body);
     const form = new URLSearchParams(body);
-    const action = form.get("Action") ?? url.searchParams.get("Action");
+    for (const [k, v] of url.searchParams) if (!form.has(k)) form.set(k, v);
+    const action = form.get("Action");
+    // SQS and Auto Scaling both speak Query: SQS's Version (or SigV4 scope) tells them apart.
+    if (action && sqs && isSqsQuery(req, form, sqs.handlers))
+      return serveSqs(req, res, { protocol: "query", action, form }, sqs);
     if (action && this.parts.query) return this.queryRoute(res, action, form);
     if (req.method === "GET" && url.pathname === "/")
       return this.sendJson(res, 200, {
         service: "ecs-warmpool emulator",
         ecs: true,
         autoscaling: !!this.parts.query,
+        sqs: !!this.parts.sqs,
       });
     return this.sendJson(res, 404, { message: `nothing at ${req.method} ${url.pathname}` });
+  }
+
+  private sqsDeps(): SqsHttpDeps | undefined {
+    const sqs = this.parts.sqs;
+    if (!sqs) return undefined;
+    return {
+      ...sqs,
+      faults: this.parts.ecs.faults,
+      record: (op, outcome) => this.parts.control.recordSqs(op, outcome),
+    };
   }
 
   /** Faults, then the bucket, then the operation; returns the hold to apply to the answer. */
@@ -190,7 +213,18 @@ export class EmulatorServer {
         return t ? this.sendJson(res, 200, t) : this.sendJson(res, 404, { message: "no such task" });
       }
       if (req.method === "GET" && path === "/_emulator/calls")
-        return this.sendJson(res, 200, { calls: c.calls() });
+        return this.sendJson(res, 200, { calls: c.calls(), sqsCalls: c.sqsCalls() });
+      if (req.method === "GET" && path === "/_emulator/feed") return this.sendJson(res, 200, c.feed());
+      if (req.method === "GET" && path === "/_emulator/feed/events")
+        return this.sendJson(res, 200, { events: c.events(url.searchParams.get("taskArn") ?? undefined) });
+      if (req.method === "POST" && path === "/_emulator/feed/rules")
+        return this.sendJson(res, 201, c.putEventRule(JSON.parse(body || "null") as never));
+      if (req.method === "DELETE" && path.startsWith("/_emulator/feed/rules/")) {
+        const found = c.deleteEventRule(decodeURIComponent(path.slice("/_emulator/feed/rules/".length)));
+        return this.sendJson(res, found ? 200 : 404, found ? {} : { message: "no such rule" });
+      }
+      if (req.method === "GET" && path === "/_emulator/sqs/queues")
+        return this.sendJson(res, 200, { queues: c.queues() });
       if (req.method === "DELETE" && path === "/_emulator/calls") {
         c.resetCalls();
         return this.sendJson(res, 200, {});
@@ -200,6 +234,8 @@ export class EmulatorServer {
           launched: c.launchedCount(),
           tasks: c.tasks().length,
           calls: c.calls(),
+          sqsCalls: c.sqsCalls(),
+          feed: c.feed().totals,
           faults: c.faults(),
           livePids: c.livePids(),
         });

@@ -193,6 +193,11 @@ describe("IAM policies in deploy/terraform", () => {
         "${data.aws_iam_policy_document.pool_task_efs_root.json}",
       ],
       [
+        "aws_iam_role_policy.reconciler_feed",
+        "${aws_iam_role.reconciler_task.id}",
+        "${data.aws_iam_policy_document.reconciler_feed[0].json}",
+      ],
+      [
         "aws_iam_role_policy.reconciler",
         "${aws_iam_role.reconciler_task.id}",
         "${data.aws_iam_policy_document.reconciler.json}",

@@ -1,6 +1,7 @@
 /** SDK clients pointed at an emulator, with dummy credentials and no SDK retries (tests count calls). */
 import { AutoScalingClient } from "@aws-sdk/client-auto-scaling";
 import { ECSClient, RegisterTaskDefinitionCommand } from "@aws-sdk/client-ecs";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import type { Emulator } from "../../hack/emulator/index.js";
 
 const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "dummy-secret" };
@@ -11,6 +12,10 @@ export function ecsClient(emu: Emulator, maxAttempts = 1): ECSClient {
 
 export function autoScalingClient(emu: Emulator, maxAttempts = 1): AutoScalingClient {
   return new AutoScalingClient({ endpoint: emu.endpoint, region: emu.region, credentials, maxAttempts });
+}
+
+export function sqsClient(emu: Emulator, maxAttempts = 1): SQSClient {
+  return new SQSClient({ endpoint: emu.endpoint, region: emu.region, credentials, maxAttempts });
 }
 
 /** Registers a small EC2-compatible task definition and returns its ARN. */

@@ -107,3 +107,7 @@ output "redis_url_secret_arn" {
 output "autoscaling_group_name" {
   value = module.warmpool.autoscaling_group_name
 }
+
+output "event_queue_url" {
+  value = module.warmpool.event_queue_url
+}
