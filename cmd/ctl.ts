@@ -415,7 +415,7 @@ export function makeCtlCommand(rt: CtlRuntime): CommandModule<object, Args> {
           "configure from the environment",
         )
         .epilogue(
-          "Exit codes: 0 ok · 1 refused/invalid (nothing written) · 2 usage · 3 Redis unreachable · 4 concurrent change · status: 10 no leader, 11 stale or failing passes, 12 invalid desired state, 13 exhausted. Docs: docs/ctl.md",
+          "Exit codes: 0 ok · 1 refused/invalid (nothing written) · 2 usage · 3 Redis unreachable · 4 concurrent change · 5 Redis read-only or failing over (retry) · status: 10 no leader, 11 stale or failing passes, 12 invalid desired state, 13 exhausted. Docs: docs/ctl.md",
         ),
     handler: () => undefined,
   };

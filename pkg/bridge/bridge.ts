@@ -9,11 +9,10 @@
  */
 import { randomBytes } from "node:crypto";
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
-import { Redis } from "ioredis";
 import { checkUserId, TaskChannel } from "../claims/index.js";
 import type { InboxMessage } from "../claims/types.js";
 import type { Logger } from "../log/index.js";
-import { isTransientRedisError, redactSecrets } from "../redis/index.js";
+import { createRedis, isTransientRedisError, redactSecrets } from "../redis/index.js";
 import { startAgent, stopAgent, type AgentSpec, type Launch } from "./agent.js";
 import { resolveIdentity } from "./identity.js";
 import type { Isolation } from "./isolation.js";
@@ -81,8 +80,9 @@ export async function runBridge(cfg: BridgeConfig, stop: AbortSignal): Promise<n
   const port = await server.listen(cfg.listenHost, cfg.port);
   const wildcard = cfg.listenHost === "0.0.0.0" || cfg.listenHost === "::";
   const host = cfg.advertiseHost ?? (wildcard ? (id.address ?? "127.0.0.1") : cfg.listenHost);
-  const redis = new Redis(cfg.redisUrl, { maxRetriesPerRequest: 3 });
-  const blocking = new Redis(cfg.redisUrl, { maxRetriesPerRequest: null });
+  // Failover-proof: re-dialled on READONLY/UNBLOCKED, commands wait out a reconnect (docs/redis-acl.md).
+  const redis = createRedis(cfg.redisUrl, { name: "warmpool-bridge", offlineQueue: true });
+  const blocking = createRedis(cfg.redisUrl, { name: "warmpool-bridge-inbox", use: "blocking" });
   redis.on("error", (e: Error) => log.warn({ err: redactSecrets(e.message) }, "redis connection error"));
   blocking.on("error", (e: Error) =>
     log.debug({ err: redactSecrets(e.message) }, "redis blocking connection error"),

@@ -6,6 +6,17 @@ import type { Redis } from "ioredis";
 import { ClaimKeys, ENDED_CLAIM_RETENTION_MS } from "./claim-keys.js";
 import { defineScripts, runScript } from "./scripts.js";
 import type { InboxMessage } from "./types.js";
+import { isTransientRedisError, reconnectDelayMs } from "../redis/index.js";
+import { sleep } from "../util/index.js";
+
+export interface InboxWaitOptions {
+  /** Aborted when the bridge stops: the wait ends instead of retrying. */
+  signal?: AbortSignal;
+  /** An inbox entry that is not a known message (only scripts write the list). */
+  onMalformed?: (raw: string) => void;
+  /** A transient failure (role change, lost connection) before the wait is retried. */
+  onRetry?: (err: Error, failures: number) => void;
+}
 
 export type RegisterResult =
   | { outcome: "warm" }
@@ -66,16 +77,39 @@ export class TaskChannel {
 
   /**
    * Blocks until the next inbox message. `blocking` must be a connection of its own (BLPOP holds
-   * it); disconnecting it is how a shutdown interrupts the wait. Malformed entries are skipped and
+   * it); disconnecting it is how a shutdown interrupts the wait (pass `signal`, aborted first, so
+   * the loop ends with an AbortError instead of retrying). Malformed entries are skipped and
    * reported through `onMalformed`: only the scripts write this list.
+   *
+   * A failover never reaches the caller: UNBLOCKED (a demoted primary cut the wait), READONLY,
+   * LOADING and a lost connection are retried with backoff until the inbox answers again, so no
+   * role change ends a session. Only a non-transient error (NOPERM, a bug) is thrown.
    */
-  async next(blocking: Redis, onMalformed?: (raw: string) => void): Promise<InboxMessage> {
+  async next(
+    blocking: Redis,
+    options: InboxWaitOptions | ((raw: string) => void) = {},
+  ): Promise<InboxMessage> {
+    const opts: InboxWaitOptions = typeof options === "function" ? { onMalformed: options } : options;
+    let failures = 0;
     for (;;) {
-      const r = await blocking.blpop(this.keys.inbox(this.taskId), 0);
+      opts.signal?.throwIfAborted();
+      let r: [string, string] | null;
+      try {
+        r = await blocking.blpop(this.keys.inbox(this.taskId), 0);
+      } catch (err) {
+        opts.signal?.throwIfAborted();
+        // Closed on purpose (shutdown) or not transient: the caller decides.
+        if (blocking.status === "end" || !isTransientRedisError(err)) throw err;
+        failures++;
+        opts.onRetry?.(err as Error, failures);
+        await sleep(reconnectDelayMs(failures), opts.signal);
+        continue;
+      }
+      failures = 0;
       if (!r) continue;
       const msg = parseInbox(r[1]);
       if (msg) return msg;
-      onMalformed?.(r[1]);
+      opts.onMalformed?.(r[1]);
     }
   }
 
@@ -104,8 +138,10 @@ export class TaskChannel {
     const r = await runScript(
       this.redis,
       "cordon",
-      [k.task(this.taskId), k.warm, k.events, k.inbox(this.taskId), k.epoch],
-      [this.taskId, reason, ""], // a bridge holds no lease: not fenced
+      // A bridge holds no lease: unfenced (ARGV[3] ""), so the script never reads KEYS[5]. It names
+      // the task's own key there: the bridge's ACL user has no access to the epoch at all.
+      [k.task(this.taskId), k.warm, k.events, k.inbox(this.taskId), k.task(this.taskId)],
+      [this.taskId, reason, ""],
     );
     return Number(r) === 1;
   }

@@ -3,8 +3,8 @@
  * timeout, and one clear message naming the (password-redacted) URL and the flag to fix when
  * the server cannot be reached. Commands never queue behind a dead connection.
  */
-import { redactUrl } from "../redis/index.js";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
+import { createRedis, isTransientRedisError, redactUrl, redisErrorCode } from "../redis/index.js";
 import { CtlError, EXIT } from "./errors.js";
 
 export interface ConnectOptions {
@@ -39,13 +39,14 @@ export function checkRedisUrl(url: string): URL {
 export async function connectRedis(url: string, opts: ConnectOptions = {}): Promise<Redis> {
   checkRedisUrl(url);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-  const redis = new Redis(url, {
+  // One-shot: one dial, no reconnect; --watch: the long-running policy (READONLY re-dials).
+  const redis = createRedis(url, {
+    use: opts.reconnect ? "commands" : "one-shot",
+    name: "warmpool-ctl",
     lazyConnect: true,
-    connectTimeout: timeoutMs,
-    commandTimeout: Math.max(timeoutMs, 2_000),
-    maxRetriesPerRequest: opts.reconnect ? 1 : 0,
-    enableOfflineQueue: opts.reconnect === true,
-    retryStrategy: opts.reconnect ? (n) => Math.min(200 * n, 2_000) : () => null,
+    connectTimeoutMs: timeoutMs,
+    commandTimeoutMs: Math.max(timeoutMs, 2_000),
+    offlineQueue: opts.reconnect === true,
   });
   let lastError: unknown;
   redis.on("error", (e) => (lastError = e));
@@ -67,9 +68,37 @@ export async function connectRedis(url: string, opts: ConnectOptions = {}): Prom
   }
 }
 
-/** An error from a command on an established connection, as ctl reports it. */
+/**
+ * An error from a command on an established connection, as ctl reports it: a server that is read-only
+ * or failing over (READONLY, UNBLOCKED, LOADING, MASTERDOWN) exits EXIT.failover — nothing was
+ * written, retry in a few seconds; a refused permission (NOPERM) names the ACL user to use.
+ */
 export function redisFailure(url: string, e: unknown): CtlError {
-  return new CtlError(`Redis at ${redactUrl(url)} failed: ${describe(e)}`, EXIT.unreachable, { cause: e });
+  const where = redactUrl(url);
+  const code = redisErrorCode(e);
+  if (code && FAILOVER_CODES.has(code)) {
+    return new CtlError(
+      `Redis at ${where} is read-only or failing over (${describe(e)}): nothing was written; retry in a few seconds`,
+      EXIT.failover,
+      { cause: e },
+    );
+  }
+  if (code === "NOPERM" || /can't (access|run)/.test(describe(e))) {
+    return new CtlError(
+      `Redis at ${where} refused: ${describe(e)} (the URL's ACL user may not do this; ctl uses the warmpool-ctl user, docs/redis-acl.md)`,
+      EXIT.refused,
+      { cause: e },
+    );
+  }
+  return new CtlError(`Redis at ${where} failed: ${describe(e)}`, EXIT.unreachable, { cause: e });
+}
+
+const FAILOVER_CODES = new Set(["READONLY", "UNBLOCKED", "LOADING", "MASTERDOWN", "TRYAGAIN"]);
+
+/** Errors that mean "Redis could not do it", as opposed to ctl's own refusals. */
+export function isRedisFailure(e: unknown): boolean {
+  const code = redisErrorCode(e);
+  return isTransientRedisError(e) || code === "NOPERM" || (code !== undefined && FAILOVER_CODES.has(code));
 }
 
 function describe(e: unknown): string {

@@ -12,6 +12,8 @@ export const EXIT = {
   unreachable: 3,
   /** A concurrent change to the desired state: ours was refused, re-read and retry. */
   conflict: 4,
+  /** Redis is read-only or failing over (READONLY, LOADING …): nothing was written, retry shortly. */
+  failover: 5,
   /** status: no reconciler holds the leader lease. */
   noLeader: 10,
   /** status: the leader has not published a pass for longer than --stale-after. */

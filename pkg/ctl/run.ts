@@ -3,7 +3,7 @@
  * timeout, run, map every failure to a one-line message and an exit code (docs/ctl.md), close.
  */
 import { assertPoolName } from "../keys/index.js";
-import { connectRedis, DEFAULT_CONNECT_TIMEOUT_MS, redisFailure } from "./connect.js";
+import { connectRedis, DEFAULT_CONNECT_TIMEOUT_MS, isRedisFailure, redisFailure } from "./connect.js";
 import { createContext, type CtlContext } from "./context.js";
 import { CtlError, EXIT, type ExitCode } from "./errors.js";
 import type { CtlIO, OutputFormat } from "./io.js";
@@ -45,7 +45,7 @@ export async function runWithPool(
       return await fn(ctx);
     } catch (e) {
       if (e instanceof CtlError) throw e;
-      if (isConnectionError(e)) throw redisFailure(flags.redisUrl, e);
+      if (isConnectionError(e) || isRedisFailure(e)) throw redisFailure(flags.redisUrl, e);
       throw e;
     }
   } catch (e) {

@@ -7,7 +7,7 @@ import { Registry } from "prom-client";
 import { ClaimService, DEFAULT_LIMITS, userIdPattern } from "../claims/index.js";
 import { createLogger } from "../log/index.js";
 import { createMetrics } from "../metrics/index.js";
-import { redactSecrets, redactUrl } from "../redis/index.js";
+import { redactSecrets, redactUrl, redisOptions } from "../redis/index.js";
 import { loadTokens } from "./auth.js";
 import { startGateway, type RunningGateway } from "./gateway.js";
 import type { GatewayTimeouts } from "./timeouts.js";
@@ -60,9 +60,13 @@ async function startFromConfig(cfg: GatewayConfig): Promise<RunningGateway & { s
   const maxLeaseSeconds = cfg.maxLeaseSeconds ?? DEFAULT_LIMITS.maxLeaseSeconds;
   const problems = configProblems(cfg, maxLeaseSeconds);
   if (problems.length) throw new Error(`gateway options: ${problems.join("; ")}`);
-  const redisOpts = { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2_000 };
-  const redis = new Redis(cfg.redisUrl, { ...redisOpts, lazyConnect: true, enableAutoPipelining: true });
-  const subscriber = new Redis(cfg.redisUrl, { ...redisOpts, lazyConnect: true, enableOfflineQueue: true });
+  // pkg/redis's policy: re-dial on READONLY/UNBLOCKED; the URL may name the gateway's ACL user.
+  const redisOpts = redisOptions({ name: "warmpool-gateway", lazyConnect: true, connectTimeoutMs: 2_000 });
+  const redis = new Redis(cfg.redisUrl, { ...redisOpts, enableAutoPipelining: true });
+  const subscriber = new Redis(
+    cfg.redisUrl,
+    redisOptions({ use: "subscriber", lazyConnect: true, connectTimeoutMs: 2_000 }),
+  );
   logOutages(redis, "redis connection", logger);
   logOutages(subscriber, "redis subscriber", logger);
   await Promise.all([redis.connect(), subscriber.connect()]).catch((e: unknown) => {

@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import type { Redis } from "ioredis";
 import type { PoolKeys } from "../keys/index.js";
 import type { Logger } from "../log/index.js";
+import { isTransientRedisError, reconnectDelayMs, redisErrorCode } from "../redis/index.js";
 import { sleep } from "../util/index.js";
 import { leaseScripts, type LeaseScript } from "./scripts.js";
 
@@ -46,6 +47,8 @@ export class LeaderLease {
   private wake = new AbortController();
   private watchdog: NodeJS.Timeout | undefined;
   private readonly cmd: { acquire: Call; renew: Call; release: Call };
+  /** Lease calls that failed (Redis away, READONLY on a demoted primary …) since start. */
+  failures = 0;
 
   constructor(private readonly opts: LeaderLeaseOptions) {
     this.ttlMs = opts.ttlMs ?? 10_000;
@@ -182,16 +185,25 @@ export class LeaderLease {
   }
 
   private async run(): Promise<void> {
+    let failures = 0;
     while (!this.stopped) {
       let next = this.renewEvery();
       try {
         if (this.heldEpoch > 0 && !this.held) this.lose("lease validity ran out before a renew succeeded");
         if (this.heldEpoch > 0) await this.renew();
         else next = await this.tryAcquire();
+        failures = 0;
       } catch (err) {
-        // Redis unreachable: keep trying; validity runs out on its own if this lasts.
-        this.opts.logger?.debug({ err: String(err) }, "lease call failed");
-        next = Math.min(next, 250);
+        // Redis unreachable, or a demoted primary refusing the write (READONLY): not held this
+        // round, tried again with backoff — never a permanent failure. A held lease stays trusted
+        // only until its validity runs out, so a standby on the new primary can take over safely.
+        failures++;
+        this.failures++;
+        const transient = isTransientRedisError(err);
+        const line = { err: String(err), code: redisErrorCode(err), failures };
+        if (transient) this.opts.logger?.debug(line, "lease call failed (transient): retrying");
+        else this.opts.logger?.warn(line, "lease call failed: retrying");
+        next = Math.min(next, reconnectDelayMs(failures));
         if (this.heldEpoch > 0 && !this.held) this.lose("Redis unreachable past the lease validity");
       }
       if (this.stopped) break;

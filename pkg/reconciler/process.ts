@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from "ioredis";
+import type { Redis, RedisOptions } from "ioredis";
 import { Registry } from "prom-client";
 import { AsgDriver, CapacityReconciler } from "../asg/index.js";
 import { PoolStore } from "../claims/index.js";
@@ -6,6 +6,7 @@ import { EcsDriver, type Placement } from "../ecs/index.js";
 import { createLogger, type Logger } from "../log/index.js";
 import { createMetrics, type Metrics } from "../metrics/index.js";
 import { plan as defaultPlan, type PlanFn } from "../plan/index.js";
+import { createRedis, isWritablePrimary, redisOptions } from "../redis/index.js";
 import { createDesiredSource, taskDefinitionCheck } from "./desired-source.js";
 import { startOpsServer, type OpsServer } from "./http.js";
 import type { ReconcilerConfig } from "./options.js";
@@ -31,13 +32,11 @@ export interface ProcessDeps {
   host?: string;
 }
 
-/** Redis options that fail a command fast when the server is gone, so a pass ends instead of hanging. */
-export const REDIS_OPTIONS: RedisOptions = {
-  maxRetriesPerRequest: 1,
-  commandTimeout: 5_000,
-  connectTimeout: 5_000,
-  retryStrategy: (times) => Math.min(100 * times, 2_000),
-};
+/**
+ * Redis options that fail a command fast when the server is gone, so a pass ends instead of hanging,
+ * and re-dial on a role change (READONLY): pkg/redis's policy for long-running processes.
+ */
+export const REDIS_OPTIONS: RedisOptions = redisOptions({ name: "warmpool-reconciler" });
 
 /** Wires one reconciler process from its configuration (cmd/reconciler.ts and `warmpool dev`). */
 export async function startReconcilerProcess(
@@ -47,7 +46,7 @@ export async function startReconcilerProcess(
   const log =
     deps.log ?? createLogger({ level: cfg.logLevel, bindings: { component: "reconciler", pool: cfg.pool } });
   const metrics = deps.metrics ?? createMetrics(new Registry());
-  const redis = new Redis(cfg.redisUrl, REDIS_OPTIONS);
+  const redis = createRedis(cfg.redisUrl, { name: "warmpool-reconciler" }); // URL may name its ACL user
   redis.on("error", (err) => log.debug({ err: String(err) }, "redis connection error"));
   const stopCtl = new AbortController();
   const placement: Placement = cfg.launchType
@@ -117,10 +116,8 @@ export async function startReconcilerProcess(
     {
       live: () => true,
       ready: async () => {
-        const redisOk = await withTimeout(redis.ping(), 1_000).then(
-          (r) => r === "PONG",
-          () => false,
-        );
+        // Not a PING: a demoted primary answers reads but refuses every write (READONLY).
+        const redisOk = await withTimeout(isWritablePrimary(redis), 1_000).catch(() => false);
         const desired = reconciler.desiredReadable;
         return {
           ok: redisOk && desired,

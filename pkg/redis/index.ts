@@ -1,3 +1,26 @@
 export { isTransientRedisError, redisErrorCode } from "./errors.js";
 export { isWritablePrimary } from "./primary.js";
 export { redactUrl, redactSecrets } from "./redact.js";
+export {
+  createRedis,
+  redisOptions,
+  reconnectDelayMs,
+  reconnectOnRoleChange,
+  checkRedisUrl,
+  withCredentials,
+  type RedisUse,
+  type RedisConnectOptions,
+} from "./connect.js";
+export {
+  REDIS_ROLES,
+  POOL_PLACEHOLDER,
+  aclUser,
+  aclRules,
+  aclFile,
+  accessString,
+  roleAcl,
+  terraformAcl,
+  type RedisRole,
+  type RoleAcl,
+  type AclGrant,
+} from "./acl.js";
