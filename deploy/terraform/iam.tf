@@ -257,7 +257,7 @@ data "aws_iam_policy_document" "control_execution" {
   statement {
     sid       = "ReadOwnSecrets"
     actions   = ["secretsmanager:GetSecretValue"]
-    resources = [local.redis_secret_arn, local.gateway_tokens_secret_arn]
+    resources = concat(local.redis_control_secret_arns, [local.gateway_tokens_secret_arn])
   }
 }
 
@@ -280,7 +280,7 @@ data "aws_iam_policy_document" "pool_execution" {
   statement {
     sid       = "ReadOwnSecrets"
     actions   = ["secretsmanager:GetSecretValue"]
-    resources = [local.redis_secret_arn]
+    resources = [local.redis_secret_arns["bridge"]]
   }
 }
 

@@ -36,7 +36,7 @@ locals {
   asg_arn_pattern                 = "arn:${local.partition}:autoscaling:${local.region}:${local.account}:autoScalingGroup:*:autoScalingGroupName/${local.asg_name}"
 
   create_redis     = var.existing_redis_url_secret_arn == null
-  redis_secret_arn = local.create_redis ? aws_secretsmanager_secret.redis_url[0].arn : var.existing_redis_url_secret_arn
+  redis_secret_arn = local.create_redis ? (local.redis_rbac ? aws_secretsmanager_secret.redis_role_url["ctl"].arn : aws_secretsmanager_secret.redis_url[0].arn) : var.existing_redis_url_secret_arn
 
   create_gateway_tokens     = var.gateway_tokens_secret_arn == null
   gateway_tokens_secret_arn = local.create_gateway_tokens ? aws_secretsmanager_secret.gateway_tokens[0].arn : var.gateway_tokens_secret_arn

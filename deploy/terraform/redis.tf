@@ -61,20 +61,22 @@ resource "aws_elasticache_replication_group" "redis" {
   security_group_ids         = [aws_security_group.redis[0].id]
   transit_encryption_enabled = true
   at_rest_encryption_enabled = true
-  auth_token                 = var.redis_auth_token
-  apply_immediately          = false
-  tags                       = local.tags
+  # RBAC (one ACL user per role) when redis_user_passwords is given; else the legacy AUTH token.
+  auth_token        = local.redis_rbac ? null : var.redis_auth_token
+  user_group_ids    = local.redis_rbac ? [aws_elasticache_user_group.redis[0].user_group_id] : null
+  apply_immediately = false
+  tags              = local.tags
 
   lifecycle {
     precondition {
-      condition     = var.redis_auth_token != null && can(regex("^[^@\"/ ]{16,128}$", coalesce(var.redis_auth_token, "-")))
-      error_message = "redis_auth_token: required when existing_redis_url_secret_arn is null; 16-128 characters without @, \", / or spaces."
+      condition     = local.redis_rbac || (var.redis_auth_token != null && can(regex("^[^@\"/ ]{16,128}$", coalesce(var.redis_auth_token, "-"))))
+      error_message = "redis_auth_token: required when existing_redis_url_secret_arn and redis_user_passwords are null; 16-128 characters without @, \", / or spaces."
     }
   }
 }
 
 resource "aws_secretsmanager_secret" "redis_url" {
-  count                   = local.create_redis ? 1 : 0
+  count                   = local.create_redis && !local.redis_rbac ? 1 : 0
   name                    = "${var.name}/redis-url"
   description             = "rediss:// URL (with AUTH token) of the warmpool Redis"
   recovery_window_in_days = 7
@@ -82,11 +84,119 @@ resource "aws_secretsmanager_secret" "redis_url" {
 }
 
 resource "aws_secretsmanager_secret_version" "redis_url" {
-  count     = local.create_redis ? 1 : 0
+  count     = local.create_redis && !local.redis_rbac ? 1 : 0
   secret_id = aws_secretsmanager_secret.redis_url[0].id
   secret_string = format(
     "rediss://:%s@%s:%d",
     urlencode(var.redis_auth_token),
+    aws_elasticache_replication_group.redis[0].primary_endpoint_address,
+    aws_elasticache_replication_group.redis[0].port,
+  )
+}
+
+# --- least-privilege Redis: one ElastiCache RBAC user per process role -----------------------------
+# Access strings come from pkg/redis/acl.ts through the generated redis-acl.auto.tf (docs/redis-acl.md):
+# each role may run only the commands it needs on its own pool's keys. ElastiCache requires a user
+# named "default" in every group; ours is switched off. Each role's URL (user and password) is its
+# own secret, so a process can read only its own credentials (IAM in iam.tf).
+
+variable "redis_user_passwords" {
+  description = "Passwords of the Redis ACL users (keys: reconciler, gateway, bridge, ctl; 16-128 characters without @ \" / or spaces). When set, ElastiCache runs with RBAC users instead of the AUTH token."
+  type        = map(string)
+  default     = null
+  sensitive   = true
+
+  validation {
+    condition = var.redis_user_passwords == null || (
+      length(setsubtract(["reconciler", "gateway", "bridge", "ctl"], keys(coalesce(var.redis_user_passwords, {})))) == 0 &&
+      alltrue([for p in values(coalesce(var.redis_user_passwords, {})) : can(regex("^[^@\"/ ]{16,128}$", p))])
+    )
+    error_message = "redis_user_passwords: give reconciler, gateway, bridge and ctl, each 16-128 characters without @, \", / or spaces."
+  }
+}
+
+variable "redis_acl_selectors" {
+  description = "Use Redis 7 ACL selectors (a command bound to its keys). Set false for an engine that refuses them: every role then gets the union of its grants."
+  type        = bool
+  default     = true
+}
+
+locals {
+  redis_rbac  = local.create_redis && var.redis_user_passwords != null
+  redis_roles = local.redis_rbac ? toset(["reconciler", "gateway", "bridge", "ctl"]) : toset([])
+  redis_access = {
+    for r, a in(var.redis_acl_selectors ? local.redis_acl_access : local.redis_acl_access_flat) :
+    r => replace(a, local.redis_acl_pool_placeholder, local.pool)
+  }
+  # The secret holding each role's Redis URL: its own with RBAC, the shared one otherwise.
+  redis_secret_arns = local.redis_rbac ? {
+    reconciler = aws_secretsmanager_secret.redis_role_url["reconciler"].arn
+    gateway    = aws_secretsmanager_secret.redis_role_url["gateway"].arn
+    bridge     = aws_secretsmanager_secret.redis_role_url["bridge"].arn
+    ctl        = aws_secretsmanager_secret.redis_role_url["ctl"].arn
+    } : {
+    reconciler = local.redis_secret_arn
+    gateway    = local.redis_secret_arn
+    bridge     = local.redis_secret_arn
+    ctl        = local.redis_secret_arn
+  }
+  # What the control services' execution role may read: the reconciler's and the gateway's URLs.
+  redis_control_secret_arns = local.redis_rbac ? [local.redis_secret_arns["reconciler"], local.redis_secret_arns["gateway"]] : [local.redis_secret_arn]
+}
+
+output "redis_url_secret_arns" {
+  description = "Secret holding each role's Redis URL (its own ACL user with RBAC; one shared secret otherwise)."
+  value       = local.redis_secret_arns
+}
+
+resource "aws_elasticache_user" "default" {
+  count         = local.redis_rbac ? 1 : 0
+  user_id       = "${var.name}-default"
+  user_name     = "default"
+  engine        = "REDIS"
+  access_string = "off -@all"
+  authentication_mode {
+    type = "no-password-required"
+  }
+  tags = local.tags
+}
+
+resource "aws_elasticache_user" "role" {
+  for_each      = local.redis_roles
+  user_id       = "${var.name}-${each.key}"
+  user_name     = local.redis_acl_users[each.key]
+  engine        = "REDIS"
+  access_string = local.redis_access[each.key]
+  authentication_mode {
+    type      = "password"
+    passwords = [var.redis_user_passwords[each.key]]
+  }
+  tags = local.tags
+}
+
+resource "aws_elasticache_user_group" "redis" {
+  count         = local.redis_rbac ? 1 : 0
+  user_group_id = "${var.name}-redis"
+  engine        = "REDIS"
+  user_ids      = concat([aws_elasticache_user.default[0].user_id], [for r in local.redis_roles : aws_elasticache_user.role[r].user_id])
+  tags          = local.tags
+}
+
+resource "aws_secretsmanager_secret" "redis_role_url" {
+  for_each                = local.redis_roles
+  name                    = "${var.name}/redis-url/${each.key}"
+  description             = "rediss:// URL of the warmpool Redis as its ${each.key} ACL user"
+  recovery_window_in_days = 7
+  tags                    = local.tags
+}
+
+resource "aws_secretsmanager_secret_version" "redis_role_url" {
+  for_each  = local.redis_roles
+  secret_id = aws_secretsmanager_secret.redis_role_url[each.key].id
+  secret_string = format(
+    "rediss://%s:%s@%s:%d",
+    urlencode(local.redis_acl_users[each.key]),
+    urlencode(var.redis_user_passwords[each.key]),
     aws_elasticache_replication_group.redis[0].primary_endpoint_address,
     aws_elasticache_replication_group.redis[0].port,
   )

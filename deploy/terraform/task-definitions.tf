@@ -3,7 +3,8 @@
 # secret is ever in a task definition.
 
 locals {
-  secret_redis_url = { name = "WARMPOOL_REDIS_URL", valueFrom = local.redis_secret_arn }
+  # Each process its own Redis ACL user's URL (redis.tf; the same secret without RBAC).
+  secret_redis_url = { for r, arn in local.redis_secret_arns : r => { name = "WARMPOOL_REDIS_URL", valueFrom = arn } }
 
   # `warmpool reconciler`: where and what to launch. Pool sizing is the desired state in Redis.
   reconciler_env = merge(
@@ -85,7 +86,7 @@ resource "aws_ecs_task_definition" "pool" {
       stopTimeout            = var.stop_timeout_seconds
       portMappings           = [{ containerPort = var.bridge_port, protocol = "tcp", name = "session" }]
       environment            = [for k in sort(keys(local.bridge_env)) : { name = k, value = local.bridge_env[k] }]
-      secrets                = [local.secret_redis_url]
+      secrets                = [local.secret_redis_url["bridge"]]
       mountPoints            = [{ sourceVolume = "workspaces", containerPath = local.workspace_mount, readOnly = false }]
       logConfiguration       = local.awslogs.pool
       },
@@ -133,7 +134,7 @@ resource "aws_ecs_task_definition" "reconciler" {
       stopTimeout  = 30
       portMappings = [{ containerPort = var.metrics_port, protocol = "tcp", name = "metrics" }]
       environment  = [for k in sort(keys(local.reconciler_env)) : { name = k, value = local.reconciler_env[k] }]
-      secrets      = [local.secret_redis_url]
+      secrets      = [local.secret_redis_url["reconciler"]]
       healthCheck = {
         command     = ["CMD", "node", "/app/healthcheck.mjs", "http://127.0.0.1:${var.metrics_port}/healthz"]
         interval    = 15
@@ -172,7 +173,7 @@ resource "aws_ecs_task_definition" "gateway" {
       portMappings = [{ containerPort = var.gateway_port, protocol = "tcp", name = "http" }]
       environment  = [for k in sort(keys(local.gateway_env)) : { name = k, value = local.gateway_env[k] }]
       secrets = [
-        local.secret_redis_url,
+        local.secret_redis_url["gateway"],
         { name = "WARMPOOL_GATEWAY_TOKENS", valueFrom = local.gateway_tokens_secret_arn },
       ]
       healthCheck = {

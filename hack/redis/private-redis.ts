@@ -1,12 +1,26 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { aclFile, aclUser, REDIS_ROLES, withCredentials, type RedisRole } from "../../pkg/redis/index.js";
+
+/** The ACL users a private redis-server was started with (docs/redis-acl.md). */
+export interface PrivateRedisAcl {
+  pool: string;
+  passwords: Record<RedisRole, string>;
+  /** Full rights, for tests and dev tooling only (ground truth, REPLICAOF, replication). */
+  admin: { user: string; password: string };
+}
 
 /** A throwaway redis-server on a free loopback port: no persistence, removed on stop(). */
 export interface PrivateRedis {
+  /** Without ACL users: no credentials. With them: the admin user's URL (tests read ground truth). */
   readonly url: string;
+  /** The URL of a role's ACL user (the plain URL when the server runs without ACL users). */
+  urlFor(role: RedisRole): string;
+  readonly acl: PrivateRedisAcl | undefined;
   readonly port: number;
   readonly pid: number;
   stop(): Promise<void>;
@@ -50,6 +64,22 @@ export interface PrivateRedisOptions {
   port?: number;
   binary?: string;
   extraArgs?: string[];
+  /**
+   * Start with one ACL user per role for this pool (pkg/redis/acl.ts), the default user off, and
+   * keyspace notifications on (no role may CONFIG SET them). Passwords are random unless given
+   * (a replica shares its primary's).
+   */
+  acl?: { pool: string; passwords?: Record<RedisRole, string>; admin?: { user: string; password: string } };
+  /** Replicate from this port (authenticating as the admin user when ACL users are on). */
+  replicaOf?: number;
+}
+
+const secret = (): string => randomBytes(18).toString("base64url");
+
+/** Fresh ACL credentials for a pool: a random password per role and an admin user. */
+export function newAclCredentials(pool: string): PrivateRedisAcl {
+  const passwords = Object.fromEntries(REDIS_ROLES.map((r) => [r, secret()])) as Record<RedisRole, string>;
+  return { pool, passwords, admin: { user: "warmpool-admin", password: secret() } };
 }
 
 /** Starts redis-server (from PATH) on a free port. Never the machine's shared instance. */
@@ -57,6 +87,23 @@ export async function startPrivateRedis(opts: PrivateRedisOptions = {}): Promise
   const port = opts.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), "warmpool-redis-"));
   let child: ChildProcess | undefined;
+  const acl: PrivateRedisAcl | undefined = opts.acl
+    ? {
+        ...newAclCredentials(opts.acl.pool),
+        ...(opts.acl.passwords ? { passwords: opts.acl.passwords } : {}),
+        ...(opts.acl.admin ? { admin: opts.acl.admin } : {}),
+      }
+    : undefined;
+  const aclArgs: string[] = [];
+  if (acl) {
+    const file = join(dir, "users.acl");
+    writeFileSync(file, aclFile(acl.pool, acl.passwords, acl.admin), { mode: 0o600 });
+    aclArgs.push("--aclfile", file, "--notify-keyspace-events", "K$g");
+  }
+  if (opts.replicaOf !== undefined) {
+    aclArgs.push("--replicaof", "127.0.0.1", String(opts.replicaOf));
+    if (acl) aclArgs.push("--masteruser", acl.admin.user, "--masterauth", acl.admin.password);
+  }
 
   const launch = async (): Promise<void> => {
     const args = [
@@ -76,6 +123,7 @@ export async function startPrivateRedis(opts: PrivateRedisOptions = {}): Promise
       "yes",
       "--loglevel",
       "warning",
+      ...aclArgs,
       ...(opts.extraArgs ?? []),
     ];
     // Its own process group: a Ctrl-C in the terminal reaches the parent, which stops redis last.
@@ -113,8 +161,11 @@ export async function startPrivateRedis(opts: PrivateRedisOptions = {}): Promise
   };
   process.once("exit", onExit);
 
+  const plain = `redis://127.0.0.1:${port}`;
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: acl ? withCredentials(plain, acl.admin.user, acl.admin.password) : plain,
+    urlFor: (role) => (acl ? withCredentials(plain, aclUser(role), acl.passwords[role]) : plain),
+    acl,
     port,
     get pid() {
       return child?.pid ?? -1;

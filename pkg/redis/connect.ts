@@ -64,6 +64,7 @@ export function redisOptions(o: RedisConnectOptions = {}): RedisOptions {
     // The ready check runs INFO, which no role is granted (it tells server internals); LOADING is a
     // transient error every caller already retries.
     enableReadyCheck: false,
+    disableClientInfo: true,
     ...(use === "blocking" || use === "subscriber"
       ? { maxRetriesPerRequest: null, enableOfflineQueue: true }
       : {

@@ -1,4 +1,10 @@
-export { startPrivateRedis, freePort, type PrivateRedis } from "../../hack/redis/private-redis.js";
+export {
+  startPrivateRedis,
+  freePort,
+  newAclCredentials,
+  type PrivateRedis,
+  type PrivateRedisAcl,
+} from "../../hack/redis/private-redis.js";
 export { waitFor } from "./wait-for.js";
 export { uniquePool } from "./unique.js";
 export { recordStates } from "./record-states.js";

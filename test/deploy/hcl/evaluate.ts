@@ -86,6 +86,9 @@ const FUNCTIONS: Record<string, (args: Value[], dir: string) => Value> = {
   length: (a) => (typeof a[0] === "string" ? a[0].length : asList(a[0]!, "length").length),
   lower: (a) => asString(a[0]!, "lower").toLowerCase(),
   upper: (a) => asString(a[0]!, "upper").toUpperCase(),
+  // Plain substring replacement (Terraform reads a "/…/" pattern as a regex; not supported here).
+  replace: (a) =>
+    asString(a[0]!, "replace").split(asString(a[1]!, "replace")).join(asString(a[2]!, "replace")),
   urlencode: (a) => encodeURIComponent(asString(a[0]!, "urlencode")),
   jsonencode: (a) => JSON.stringify(toJson(a[0]!)),
   jsondecode: (a) => JSON.parse(asString(a[0]!, "jsondecode")) as Value,
