@@ -12,6 +12,7 @@ import type { CommandModule } from "yargs";
 import { startEmulator, type Emulator } from "../hack/emulator/index.js";
 import { startPrivateRedis, type PrivateRedis } from "../hack/redis/private-redis.js";
 import { localBridgeLaunch } from "../pkg/bridge/index.js";
+import type { RedisRole } from "../pkg/redis/index.js";
 import { runGateway } from "../pkg/gateway/index.js";
 import { createLogger } from "../pkg/log/index.js";
 import { buildConfig, startReconcilerProcess, type ReconcilerProcess } from "../pkg/reconciler/index.js";
@@ -117,12 +118,16 @@ export const devCommand: CommandModule<object, Args> = {
 };
 
 async function run(a: Args, stack: (() => Promise<void>)[]): Promise<void> {
-  let redisUrl = a[F.redisUrl] ?? process.env.REDIS_URL;
-  if (!redisUrl) {
-    const redis: PrivateRedis = await startPrivateRedis();
+  // A private redis-server runs with the production ACL (docs/redis-acl.md): each process on its own
+  // user. A Redis given by URL is used as is, by every process.
+  const given = a[F.redisUrl] ?? process.env.REDIS_URL;
+  let urlFor: (role: RedisRole) => string = () => given ?? "";
+  if (!given) {
+    const redis: PrivateRedis = await startPrivateRedis({ acl: { pool: a[F.pool] } });
     stack.push(() => redis.stop());
-    redisUrl = redis.url;
+    urlFor = (role) => redis.urlFor(role);
   }
+  const redisUrl = urlFor("ctl");
   const workspaces = mkdtempSync(join(tmpdir(), "warmpool-dev-ws-"));
   stack.push(async () => rmSync(workspaces, { recursive: true, force: true }));
 
@@ -135,7 +140,7 @@ async function run(a: Args, stack: (() => Promise<void>)[]): Promise<void> {
   const ecs = new ECSClient({ endpoint: emu.endpoint, region: emu.region });
   const env = {
     WARMPOOL_POOL: a[F.pool],
-    WARMPOOL_REDIS_URL: redisUrl,
+    WARMPOOL_REDIS_URL: urlFor("bridge"),
     WARMPOOL_WORKSPACE_ROOT: workspaces,
     WARMPOOL_AGENT_COMMAND: a[F.agent],
     WARMPOOL_LISTEN_HOST: "127.0.0.1",
@@ -165,7 +170,7 @@ async function run(a: Args, stack: (() => Promise<void>)[]): Promise<void> {
       pool: a[F.pool],
       cluster: "default",
       "task-definition": FAMILY,
-      "redis-url": redisUrl,
+      "redis-url": urlFor("reconciler"),
       "endpoint-url": emu.endpoint,
       "resync-interval": "2s",
       "lease-ttl": "5s",
@@ -178,7 +183,7 @@ async function run(a: Args, stack: (() => Promise<void>)[]): Promise<void> {
 
   const gw = await runGateway({
     pool: a[F.pool],
-    redisUrl,
+    redisUrl: urlFor("gateway"),
     host: "127.0.0.1",
     port: a[F.gatewayPort],
     tokens: DEV_TOKEN,
@@ -193,7 +198,7 @@ async function run(a: Args, stack: (() => Promise<void>)[]): Promise<void> {
   console.log(
     [
       "warmpool dev is running (Ctrl-C stops everything)",
-      `  redis       ${redisUrl}`,
+      `  redis       ${redisUrl}   (the ctl user; each process has its own: docs/redis-acl.md)`,
       `  ECS         ${emu.endpoint}   (aws --endpoint-url ${emu.endpoint} ecs list-tasks --started-by ${a[F.pool]})`,
       `  task def    ${td.taskDefinition?.taskDefinitionArn ?? FAMILY} — each task runs \`warmpool bridge\``,
       `  isolation   ${bridge.note}`,

@@ -54,11 +54,19 @@ describe("warmpool dev", () => {
         throw new Error(`${e.message}; output so far:\n${out}`);
       },
     );
-    expect(out).toMatch(/redis\s+redis:\/\/127\.0\.0\.1:\d+/);
+    // The private redis-server runs with the ACL users; the banner shows on-call's (ctl) URL.
+    expect(out).toMatch(/redis\s+redis:\/\/warmpool-ctl:[^@\s]+@127\.0\.0\.1:\d+/);
     expect(out).toMatch(/ECS\s+http:\/\/127\.0\.0\.1:\d+/);
     expect(out).toMatch(/\/metrics/);
     await waitFor("5 warm bridges", () => /warm 5 /.test(out), 90_000, 200);
     expect(processesOfPool(pool).length).toBeGreaterThanOrEqual(5);
+    // Every bridge runs on the bridge's ACL user.
+    for (const p of processesOfPool(pool)) {
+      const url = readFileSync(`/proc/${p}/environ`, "utf8")
+        .split("\0")
+        .find((l) => l.startsWith("WARMPOOL_REDIS_URL="));
+      if (url) expect(url).toMatch(/^WARMPOOL_REDIS_URL=redis:\/\/warmpool-bridge:/);
+    }
 
     process.kill(-pid!, "SIGINT"); // what a terminal's Ctrl-C does: the whole foreground group
     expect(await exited).toBe(0);
