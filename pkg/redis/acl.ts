@@ -341,3 +341,21 @@ export function terraformAcl(): string {
     "",
   ].join("\n");
 }
+
+/** The role → permissions table of docs/redis-acl.md (keys relative to `wp:{<pool>}:`). */
+export function aclMarkdownTable(): string {
+  const rel = (keys: KeyOf[] | undefined): string =>
+    (keys ?? []).map((k) => `\`${render(k, "P").replace("wp:{P}:", "")}\``).join(" ") || "—";
+  const rows = [
+    "| role | commands | keys (read-write) | keys (read-only) | channels |",
+    "| --- | --- | --- | --- | --- |",
+  ];
+  for (const role of REDIS_ROLES) {
+    ROLES[role].grants.forEach((g, i) => {
+      rows.push(
+        `| ${i === 0 ? `**${role}**` : `${role} (selector)`} | ${g.commands.map((c) => c.replace("|", " ")).join(", ")} | ${rel(g.keys)} | ${rel(g.readKeys)} | ${rel(g.channels)} |`,
+      );
+    });
+  }
+  return rows.join("\n") + "\n";
+}

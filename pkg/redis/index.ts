@@ -20,6 +20,7 @@ export {
   accessString,
   roleAcl,
   terraformAcl,
+  aclMarkdownTable,
   type RedisRole,
   type RoleAcl,
   type AclGrant,

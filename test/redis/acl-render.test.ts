@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TERRAFORM_ACL_FILE } from "../../hack/redis/gen-acl.js";
 import {
   accessString,
+  aclMarkdownTable,
   aclRules,
   aclUser,
   POOL_PLACEHOLDER,
@@ -28,6 +29,25 @@ describe("ACL rendering", () => {
   it("deploy/terraform/redis-acl.auto.tf is what pkg/redis/acl.ts generates (no drift)", () => {
     const have = readFileSync(join(packageRoot(), TERRAFORM_ACL_FILE), "utf8");
     expect(have, "run: npx tsc -p . && node dist/hack/redis/gen-acl.js").toBe(terraformAcl());
+  });
+
+  it("docs/redis-acl.md's role → permissions table is the module's (no drift)", () => {
+    const doc = readFileSync(join(packageRoot(), "docs", "redis-acl.md"), "utf8");
+    const start = doc.indexOf("<!-- generated:");
+    const end = doc.indexOf("<!-- end generated -->");
+    expect(start).toBeGreaterThan(0);
+    // Prettier pads the cells; compare cell by cell.
+    const cells = (md: string): string[][] =>
+      md
+        .split("\n")
+        .filter((l) => l.startsWith("|") && !/^\|[\s|:-]+\|$/.test(l))
+        .map((l) =>
+          l
+            .split(/(?<!\\)\|/)
+            .map((c) => c.trim())
+            .filter(Boolean),
+        );
+    expect(cells(doc.slice(start, end))).toEqual(cells(aclMarkdownTable()));
   });
 
   it("every key pattern stays inside the pool's hash tag; no role gets a category or a wildcard key", () => {
