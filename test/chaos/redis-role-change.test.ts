@@ -10,10 +10,12 @@
  * Must hold, from ground truth (the emulator, the new primary): no bridge exits, no session ends
  * (both still echo afterwards), the gateway answers only 201 or 503 with a reason, the reconciler
  * regains its lease on the new primary and runs passes there. The short version switches once; the
- * full version (`npm run test:chaos`) switches back and forth, with probes throughout.
+ * full version (`npm run test:chaos`) switches back and forth, with probes throughout. Each version
+ * also lets Sentinel (`redis-server --sentinel`) perform a failover (SENTINEL FAILOVER: it promotes
+ * the replica and demotes the primary with REPLICAOF), the stable address following its answer.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ECSClient, RegisterTaskDefinitionCommand } from "@aws-sdk/client-ecs";
@@ -33,6 +35,43 @@ import { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 process.env.AWS_ACCESS_KEY_ID ||= "test";
 process.env.AWS_SECRET_ACCESS_KEY ||= "test";
 process.env.AWS_REGION ||= "us-east-1";
+
+const MASTER = "wprole";
+
+/** A Sentinel (`redis-server --sentinel`) watching `primary`, authenticating as the admin user. */
+async function startSentinel(
+  primary: PrivateRedis,
+  admin: { user: string; password: string },
+  cleanup: (() => Promise<unknown> | unknown)[],
+): Promise<Redis> {
+  const dir = mkdtempSync(join(tmpdir(), "wp-role-sentinel-"));
+  const port = await freePort();
+  const conf = join(dir, "sentinel.conf");
+  writeFileSync(
+    conf,
+    [
+      `port ${port}`,
+      "bind 127.0.0.1",
+      `dir ${dir}`,
+      `sentinel monitor ${MASTER} 127.0.0.1 ${primary.port} 1`,
+      `sentinel auth-user ${MASTER} ${admin.user}`,
+      `sentinel auth-pass ${MASTER} ${admin.password}`,
+      `sentinel down-after-milliseconds ${MASTER} 1000`,
+      `sentinel failover-timeout ${MASTER} 5000`,
+      "",
+    ].join("\n"),
+  );
+  const child = spawn("redis-server", [conf, "--sentinel"], { stdio: "ignore" });
+  const s = new Redis(port, "127.0.0.1", { maxRetriesPerRequest: 1, retryStrategy: () => 50 });
+  s.on("error", () => undefined);
+  cleanup.push(() => {
+    s.disconnect();
+    child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await waitFor("sentinel up", async () => (await s.ping().catch(() => "")) === "PONG", 10_000, 50);
+  return s;
+}
 
 interface Answer {
   status: number;
@@ -228,21 +267,60 @@ describe(
         }
       })();
 
-      const rounds = pick(1, 4);
+      // Rounds: REPLICAOF by hand (a window where clients see only the demoted server), then
+      // failovers Sentinel decides and performs (SENTINEL FAILOVER), the address following it.
+      const kinds: ("replicaof" | "sentinel")[] = pick(
+        ["replicaof", "sentinel"],
+        ["replicaof", "replicaof", "sentinel", "replicaof", "sentinel"],
+      );
       let primary = a;
       let replica = b;
       const switches: number[] = [];
-      let readyzDuringReadOnly = 0;
-      for (let round = 0; round < rounds; round++) {
+      const readyzWhileReadOnly: number[] = [];
+      let sentinel: Redis | undefined;
+      for (const kind of kinds) {
         const t0 = Date.now();
-        // The replica is promoted; the old primary is demoted under its clients.
-        await adminOf(replica).call("REPLICAOF", "NO", "ONE");
-        await adminOf(primary).call("REPLICAOF", "127.0.0.1", String(replica.port));
-        // Open connections keep reaching the demoted server (READONLY, UNBLOCKED); new ones the
-        // new primary, as an endpoint's DNS moves on after a failover.
-        await sleep(300);
-        readyzDuringReadOnly = Math.max(readyzDuringReadOnly, await readyz());
-        front.target = replica.port;
+        if (kind === "replicaof") {
+          // The replica is promoted; the old primary is demoted under its clients.
+          await adminOf(replica).call("REPLICAOF", "NO", "ONE");
+          await adminOf(primary).call("REPLICAOF", "127.0.0.1", String(replica.port));
+          // Open connections keep reaching the demoted server (READONLY, UNBLOCKED); new ones
+          // the new primary, as an endpoint's DNS moves on after a failover.
+          await sleep(300);
+          readyzWhileReadOnly.push(await readyz());
+          front.target = replica.port;
+        } else {
+          await waitFor(
+            "the replica in sync",
+            async () => ((await adminOf(replica).call("ROLE")) as unknown[])[3] === "connected",
+            10_000,
+          );
+          sentinel ??= await startSentinel(primary, a.acl!.admin, cleanup);
+          await waitFor(
+            "Sentinel knows the replica",
+            async () => ((await sentinel!.call("SENTINEL", "replicas", MASTER)) as unknown[]).length === 1,
+            20_000,
+            100,
+          );
+          // Sentinel refuses (NOGOODSLAVE) until it has a fresh INFO from the replica.
+          await waitFor(
+            "Sentinel starts the failover",
+            async () => (await sentinel!.call("SENTINEL", "FAILOVER", MASTER).catch(() => "")) === "OK",
+            20_000,
+            200,
+          );
+          const to = replica.port;
+          await waitFor(
+            "Sentinel names the new primary",
+            async () =>
+              Number(
+                ((await sentinel!.call("SENTINEL", "get-master-addr-by-name", MASTER)) as string[])[1],
+              ) === to,
+            20_000,
+            50,
+          );
+          front.target = to;
+        }
         [primary, replica] = [replica, primary];
         const newPrimary = adminOf(primary);
         await waitFor(
@@ -287,20 +365,23 @@ describe(
         (x) => x.status !== 201 && !(x.status === 503 && clearError(x.status, JSON.stringify(x.json))),
       );
       figures("redis-role-change", {
-        rounds,
+        rounds: kinds.join(","),
         switchToLeaseMs: switches,
         probes: answers.length,
         "201": statuses.filter((s) => s === 201).length,
         "503": statuses.filter((s) => s === 503).length,
         other: unclear.map((x) => x.status),
-        readyzWhileReadOnly: readyzDuringReadOnly,
+        readyzWhileReadOnly,
         bridgesExited: exited.length,
         sessionsEchoing: echoed.filter(Boolean).length,
         reconcilerAlive: rec.exitCode === null,
       });
       expect(rec.exitCode, recErr.slice(-2000)).toBeNull();
       // While its connection reaches only a demoted primary, the reconciler is not ready.
-      expect(readyzDuringReadOnly).toBe(503);
+      expect(
+        readyzWhileReadOnly.every((c) => c === 503),
+        String(readyzWhileReadOnly),
+      ).toBe(true);
       expect(exited.map((t) => t.taskId)).toEqual([]);
       expect(echoed).toEqual([true, true]);
       expect(claimStates).toEqual(["claimed", "claimed"]);
