@@ -12,6 +12,7 @@
  */
 import { createHash } from "node:crypto";
 import { ClaimKeys } from "../claims/claim-keys.js";
+import { REGISTRY_KEY, REPLICAS_KEY } from "../keys/index.js";
 
 export const REDIS_ROLES = ["reconciler", "gateway", "bridge", "ctl"] as const;
 export type RedisRole = (typeof REDIS_ROLES)[number];
@@ -57,6 +58,11 @@ const waiting = (k: ClaimKeys): string => k.waiting;
 const claims = (k: ClaimKeys): string => k.claims;
 const events = (k: ClaimKeys): string => k.events;
 const notify = (k: ClaimKeys): string => k.readyChannel;
+/** Control-plane keys outside any pool (pkg/pools, pkg/fleet, pkg/budget). */
+const registry = (): string => REGISTRY_KEY;
+const replicas = (): string => REPLICAS_KEY;
+/** Every shared AWS call budget (`wp:budget:{<account>:<region>:<api>}:…`): one per account. */
+const budgets = (): string => "wp:budget:{*}:*";
 
 const ROLES: Record<RedisRole, RoleAcl> = {
   bridge: {
@@ -163,9 +169,18 @@ const ROLES: Record<RedisRole, RoleAcl> = {
           (k) => k.epoch,
           (k) => k.born,
           (k) => k.configHistory,
+          replicas,
+          budgets,
         ],
         channels: [notify, (k) => `__keyspace@*__:${k.config}`],
       },
+      // Reconciler replicas (pkg/fleet heartbeat-1) and the shared AWS budget (pkg/budget take-2).
+      { commands: ["zadd", "zrem", "zrange", "zremrangebyscore"], keys: [replicas] },
+      {
+        commands: ["hget", "hset", "hdel", "pexpire", "zadd", "zcard", "zrangebyscore", "zremrangebyscore"],
+        keys: [budgets],
+      },
+      { commands: ["hget", "hgetall"], readKeys: [registry] },
       { commands: ["rpush", "pexpire", "del"], keys: [inbox] },
       { commands: ["pexpire"], keys: [claim] },
       { commands: ["del"], keys: [task] },
@@ -182,7 +197,7 @@ const ROLES: Record<RedisRole, RoleAcl> = {
   ctl: {
     role: "ctl",
     purpose:
-      "on-call: desired state (config-set-3, history), drain requests, release a claim (release-4), read everything of the pool for status",
+      "on-call: desired state (config-set-3, history), drain requests, release a claim (release-4), the pool registry, read everything of the pool for status",
     grants: [
       {
         commands: [
@@ -203,14 +218,24 @@ const ROLES: Record<RedisRole, RoleAcl> = {
           "zrange",
           "zscore",
           "zcard",
+          "zcount",
           "lrange",
           "llen",
           "xrange",
           "xrevrange",
           "xlen",
         ],
-        // Read-write only where a ctl script declares the key (config-set-3, release-4).
-        keys: [claim, waiting, claims, events, (k) => k.config, (k) => k.configHistory, (k) => k.drain],
+        // Read-write only where a ctl script declares the key (config-set-3, release-4, mark-deleting-1).
+        keys: [
+          claim,
+          waiting,
+          claims,
+          events,
+          (k) => k.config,
+          (k) => k.configHistory,
+          (k) => k.drain,
+          registry,
+        ],
         readKeys: [task, tasks, warm, (k) => k.leader, (k) => k.epoch, (k) => k.status],
       },
       { commands: ["set", "del"], keys: [(k) => k.config, (k) => k.drain] },
@@ -222,6 +247,8 @@ const ROLES: Record<RedisRole, RoleAcl> = {
       { commands: ["rpush"], keys: [inbox] },
       { commands: ["lrem"], keys: [waiting] },
       { commands: ["get", "del"], keys: [idem] },
+      // The pool registry (ctl pool create | list | delete).
+      { commands: ["hsetnx", "hset", "hdel"], keys: [registry] },
     ],
   },
 };
@@ -256,10 +283,11 @@ export interface AclRenderOptions {
 
 /**
  * The rules of a role for `pool` (no `on`/password): `resetkeys resetchannels ~… &… -@all +…`
- * followed by each selector. `pool` may be POOL_PLACEHOLDER.
+ * followed by each selector. `pool` may be POOL_PLACEHOLDER, or "*" for every pool.
  */
 export function aclRules(role: RedisRole, pool: string, o: AclRenderOptions = {}): string[] {
-  if (pool !== POOL_PLACEHOLDER) new ClaimKeys(pool); // validates the name
+  // "*": every pool (a reconciler serving many pools, on-call across them); else one valid name.
+  if (pool !== POOL_PLACEHOLDER && pool !== "*") new ClaimKeys(pool);
   const grants = ROLES[role].grants;
   const reset = ["resetkeys", "resetchannels"];
   if (o.flat) {

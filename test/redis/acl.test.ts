@@ -111,6 +111,9 @@ describe("Redis ACL users per role", { timeout: 60_000 }, () => {
       ]);
       expect(set.err).toBe("");
       expect(set.code).toBe(0);
+      const reg = await ctl(["ctl", "pool", "create", "--pool", pool, "--redis-url", ctlUrl]);
+      expect(reg.code, reg.err).toBe(0);
+      expect((await ctl(["ctl", "pool", "list", "--redis-url", ctlUrl])).out).toContain(pool);
 
       rec = await startReconcilerProcess(
         buildConfig({
