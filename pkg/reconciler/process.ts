@@ -36,7 +36,8 @@ export interface ProcessDeps {
  * Redis options that fail a command fast when the server is gone, so a pass ends instead of hanging,
  * and re-dial on a role change (READONLY): pkg/redis's policy for long-running processes.
  */
-export const REDIS_OPTIONS: RedisOptions = redisOptions({ name: "warmpool-reconciler" });
+const REDIS_CONNECT = { name: "warmpool-reconciler", offlineQueue: true } as const;
+export const REDIS_OPTIONS: RedisOptions = redisOptions(REDIS_CONNECT);
 
 /** Wires one reconciler process from its configuration (cmd/reconciler.ts and `warmpool dev`). */
 export async function startReconcilerProcess(
@@ -46,7 +47,7 @@ export async function startReconcilerProcess(
   const log =
     deps.log ?? createLogger({ level: cfg.logLevel, bindings: { component: "reconciler", pool: cfg.pool } });
   const metrics = deps.metrics ?? createMetrics(new Registry());
-  const redis = createRedis(cfg.redisUrl, { name: "warmpool-reconciler" }); // URL may name its ACL user
+  const redis = createRedis(cfg.redisUrl, REDIS_CONNECT); // the URL may name its ACL user
   redis.on("error", (err) => log.debug({ err: String(err) }, "redis connection error"));
   const stopCtl = new AbortController();
   const placement: Placement = cfg.launchType
