@@ -198,7 +198,7 @@ describe(
 
       await adminOf(a).set(
         keys.config,
-        JSON.stringify({ minWarm: 4, maxWarm: 6, replenishThreshold: 2, maxTasks: 10, leaseSeconds: 600 }),
+        JSON.stringify({ minWarm: 4, maxWarm: 6, replenishThreshold: 2, maxTasks: 14, leaseSeconds: 600 }),
       );
       const metricsPort = await freePort();
       const recEnv: Record<string, string> = {
@@ -271,7 +271,8 @@ describe(
       // failovers Sentinel decides and performs (SENTINEL FAILOVER), the address following it.
       const kinds: ("replicaof" | "sentinel")[] = pick(
         ["replicaof", "sentinel"],
-        ["replicaof", "replicaof", "sentinel", "replicaof", "sentinel"],
+        // Once Sentinel watches, it owns the roles (it would undo a switch by hand): its rounds last.
+        ["replicaof", "replicaof", "replicaof", "sentinel", "sentinel"],
       );
       let primary = a;
       let replica = b;
@@ -349,11 +350,22 @@ describe(
       await probe;
 
       // Ground truth: every bridge that was running still runs; no container exited.
-      const exited = poolTasks().filter(
+      const stopped = poolTasks().filter(
         (t) =>
           runningBefore.has(t.taskId) &&
           (t.lastStatus !== "RUNNING" || t.containers.some((c) => c.exitCode !== undefined)),
       );
+      // A probe's claim that could not become ready during the switch times out and its task
+      // drains by design (the bridge is told and exits). Any other exit is a bridge that died.
+      const probeTask = async (taskId: string): Promise<boolean> => {
+        for (const s of [primary, replica]) {
+          const user = await adminOf(s).hget(keys.task(taskId), "userId");
+          if (user?.startsWith("probe-")) return true;
+        }
+        return false;
+      };
+      const exited: typeof stopped = [];
+      for (const t of stopped) if (!(await probeTask(t.taskId))) exited.push(t);
       // Sessions survive: each agent still echoes, the claim is still ready on the new primary.
       const echoed: boolean[] = [];
       for (const x of sessions) echoed.push(!x.s.closed && (await x.s.echo(`${x.user}-after`)));
@@ -371,8 +383,10 @@ describe(
         "201": statuses.filter((s) => s === 201).length,
         "503": statuses.filter((s) => s === 503).length,
         other: unclear.map((x) => x.status),
+        "503redis": answers.filter((x) => x.status === 503 && /redis/i.test(String(x.json.error))).length,
         readyzWhileReadOnly,
         bridgesExited: exited.length,
+        probeTasksDrained: stopped.length - exited.length,
         sessionsEchoing: echoed.filter(Boolean).length,
         reconcilerAlive: rec.exitCode === null,
       });
