@@ -58,6 +58,8 @@ const waiting = (k: ClaimKeys): string => k.waiting;
 const claims = (k: ClaimKeys): string => k.claims;
 const events = (k: ClaimKeys): string => k.events;
 const notify = (k: ClaimKeys): string => k.readyChannel;
+const userQuota = (k: ClaimKeys): string => k.userQuota("*");
+const clientQuota = (k: ClaimKeys): string => k.clientQuota("*");
 /** Control-plane keys outside any pool (pkg/pools, pkg/fleet, pkg/budget). */
 const registry = (): string => REGISTRY_KEY;
 const replicas = (): string => REPLICAS_KEY;
@@ -104,7 +106,7 @@ const ROLES: Record<RedisRole, RoleAcl> = {
   gateway: {
     role: "gateway",
     purpose:
-      "claim (claim-6), heartbeat (heartbeat-3), release (release-4), pool view (snapshot-3), ready notices (SUBSCRIBE), lease default from the desired state",
+      "claim (claim-8, within the per-user and per-client quotas), heartbeat (heartbeat-3), release (release-4), pool view (snapshot-3, status), ready notices (SUBSCRIBE), lease default from the desired state",
     grants: [
       {
         commands: [
@@ -123,8 +125,13 @@ const ROLES: Record<RedisRole, RoleAcl> = {
           "subscribe",
           "unsubscribe",
         ],
-        keys: [task, claim, idem, tasks, warm, waiting, claims, events],
+        keys: [task, claim, idem, tasks, warm, waiting, claims, events, userQuota, clientQuota],
         channels: [notify],
+      },
+      // Per-user and per-client concurrent-claim quotas (claim-8, heartbeat-3, release-4).
+      {
+        commands: ["zadd", "zrem", "zrange", "zcard", "zremrangebyscore", "pexpireat", "pexpire", "pttl"],
+        keys: [userQuota, clientQuota],
       },
       { commands: ["rpush"], keys: [inbox, waiting] },
       { commands: ["pexpire"], keys: [claim] },
@@ -243,7 +250,7 @@ const ROLES: Record<RedisRole, RoleAcl> = {
       // release-4: the claim ends, its task drains, its bridge is told.
       { commands: ["hset", "pexpire"], keys: [claim, task] },
       { commands: ["publish"], channels: [notify] },
-      { commands: ["zrem"], keys: [claims] },
+      { commands: ["zrem"], keys: [claims, userQuota, clientQuota] },
       { commands: ["rpush"], keys: [inbox] },
       { commands: ["lrem"], keys: [waiting] },
       { commands: ["get", "del"], keys: [idem] },

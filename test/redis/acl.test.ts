@@ -164,10 +164,18 @@ describe("Redis ACL users per role", { timeout: 60_000 }, () => {
       // The gateway claims on its user; the bridge takes init_user from its inbox and reports ready.
       const gwCmd = as("gateway");
       const gwSub = as("gateway", "blocking");
-      const svc = new ClaimService({ pool, redis: gwCmd, subscriber: gwSub, readyTimeoutMs: 10_000 });
+      const svc = new ClaimService({
+        pool,
+        redis: gwCmd,
+        subscriber: gwSub,
+        readyTimeoutMs: 10_000,
+        // The quotas' zsets are the gateway's too: exercised here.
+        quotas: { perUser: 2, perClient: 5, maxWaiting: 10 },
+      });
       await svc.start();
-      const handle = await svc.begin({ userId: "alice", waitMs: 0 });
+      const handle = await svc.begin({ userId: "alice", waitMs: 0, clientId: "acl-test" });
       expect(handle.stage).toBe("assigned");
+      expect(await admin.zcard(keys.userQuota("alice"))).toBe(1);
       const claimId = handle.claimId!;
       const taskId = (await admin.hget(keys.claim(claimId), "taskId"))!;
       const ch = channels.get(taskId)!;
