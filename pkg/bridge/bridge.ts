@@ -99,9 +99,12 @@ export async function runBridge(cfg: BridgeConfig, stop: AbortSignal): Promise<n
   const nextFromInbox = async (): Promise<InboxMessage> => {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await ch.next(blocking, (raw) =>
-          log.warn({ raw: raw.slice(0, 200) }, "malformed inbox entry skipped"),
-        );
+        return await ch.next(blocking, {
+          onMalformed: (raw) => log.warn({ raw: raw.slice(0, 200) }, "malformed inbox entry skipped"),
+          // TaskChannel retries a role change or a lost connection itself, with backoff.
+          onRetry: (e, failures) =>
+            log.warn({ err: redactSecrets(String(e)), failures }, "inbox read failed; retrying"),
+        });
       } catch (e) {
         if (closing || (!inSession && !isTransientRedisError(e))) throw e;
         const ms = Math.min(INBOX_BACKOFF_MAX_MS, 100 * 2 ** Math.min(attempt, 6));

@@ -146,19 +146,6 @@ export class TaskChannel {
     return Number(r) === 1;
   }
 
-  /**
-   * The user's stable offset n (their UID is base + n), allocated once per pool and kept: the
-   * same user always gets the same UID, two users never share one.
-   */
-  async userOffset(userId: string): Promise<number> {
-    const k = this.keys;
-    const known = await this.redis.hget(k.userUids, userId);
-    if (known !== null) return Number(known);
-    const n = await this.redis.incr(k.userUidNext);
-    if ((await this.redis.hsetnx(k.userUids, userId, n)) === 1) return n;
-    return Number(await this.redis.hget(k.userUids, userId));
-  }
-
   /** The task's record as Redis holds it (for a bridge deciding what a late claim means). */
   async record(): Promise<Record<string, string>> {
     return this.redis.hgetall(this.keys.task(this.taskId));

@@ -98,9 +98,6 @@ const ROLES: Record<RedisRole, RoleAcl> = {
       { commands: ["xadd"], keys: [events] },
       // register-7 frees the Idempotency-Key of a waiter that timed out.
       { commands: ["get", "del"], keys: [idem] },
-      // The user's stable UID offset (TaskChannel.userOffset).
-      { commands: ["hget", "hsetnx"], keys: [(k) => k.userUids] },
-      { commands: ["incr"], keys: [(k) => k.userUidNext] },
     ],
   },
   gateway: {

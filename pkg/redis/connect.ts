@@ -35,9 +35,14 @@ export interface RedisConnectOptions {
   offlineQueue?: boolean;
 }
 
-/** Backoff between reconnects: 50 ms doubling to 2 s, ±20 % jitter so a fleet does not dial in step. */
+/**
+ * Backoff between reconnects: the first at once (a role change or a dropped connection usually has
+ * a new primary behind the address already), then 50 ms doubling to 2 s, ±20 % jitter so a fleet
+ * does not dial in step.
+ */
 export function reconnectDelayMs(attempt: number, random: () => number = Math.random): number {
-  const base = Math.min(2_000, 50 * 2 ** Math.min(Math.max(attempt - 1, 0), 6));
+  if (attempt <= 1) return 0;
+  const base = Math.min(2_000, 50 * 2 ** Math.min(attempt - 2, 6));
   return Math.round(base * (0.8 + 0.4 * random()));
 }
 
@@ -51,6 +56,26 @@ export function reconnectOnRoleChange(err: Error): boolean | 1 | 2 {
   if (code === "READONLY") return 2;
   if (code === "UNBLOCKED" || code === "MASTERDOWN") return 1;
   return false;
+}
+
+/** Role-change re-dials at most this often: a server that stays a replica is not dialled in a loop. */
+export const ROLE_CHANGE_REDIAL_MS = 1_000;
+
+/**
+ * `reconnectOnRoleChange`, throttled: after a re-dial, errors within ROLE_CHANGE_REDIAL_MS reach
+ * the caller as they are (transient: retried, or answered 503) instead of re-dialling again, so a
+ * URL that points at a replica for good costs one dial a second, and its callers see READONLY.
+ */
+export function throttledRoleChange(
+  now: () => number = () => performance.now(),
+): (err: Error) => boolean | 1 | 2 {
+  let last = -Infinity;
+  return (err) => {
+    const r = reconnectOnRoleChange(err);
+    if (r === false || now() - last < ROLE_CHANGE_REDIAL_MS) return false;
+    last = now();
+    return r;
+  };
 }
 
 /** The ioredis options for one use (exported for processes that build their own connection). */
@@ -73,7 +98,7 @@ export function redisOptions(o: RedisConnectOptions = {}): RedisOptions {
           enableOfflineQueue: o.offlineQueue ?? false,
         }),
     retryStrategy: oneShot ? () => null : (n: number) => reconnectDelayMs(n),
-    reconnectOnError: oneShot ? () => false : reconnectOnRoleChange,
+    reconnectOnError: oneShot ? () => false : throttledRoleChange(),
   };
 }
 

@@ -6,6 +6,8 @@ export {
   redisOptions,
   reconnectDelayMs,
   reconnectOnRoleChange,
+  throttledRoleChange,
+  ROLE_CHANGE_REDIAL_MS,
   checkRedisUrl,
   withCredentials,
   type RedisUse,

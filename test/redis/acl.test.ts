@@ -186,7 +186,6 @@ describe("Redis ACL users per role", { timeout: 60_000 }, () => {
       const result = await handle.result;
       expect(result.outcome).toBe("ready");
       expect((await svc.heartbeat(claimId)).outcome).toBe("renewed");
-      expect(await ch.userOffset("alice")).toBeGreaterThan(0);
 
       // ctl status reads everything on the ctl user.
       const status = await ctl(["ctl", "status", "--pool", pool, "--redis-url", ctlUrl, "-o", "json"]);

@@ -15,6 +15,8 @@ import {
   createRedis,
   reconnectDelayMs,
   reconnectOnRoleChange,
+  ROLE_CHANGE_REDIAL_MS,
+  throttledRoleChange,
   withCredentials,
   type RedisRole,
 } from "../../pkg/redis/index.js";
@@ -23,9 +25,10 @@ import { ctl } from "../ctl/env.js";
 import { startPrivateRedis, uniquePool, waitFor, type PrivateRedis } from "../harness/index.js";
 
 describe("reconnect policy", () => {
-  it("backs off from 50 ms to 2 s with jitter", () => {
-    expect(reconnectDelayMs(1, () => 0.5)).toBe(50);
-    expect(reconnectDelayMs(3, () => 0.5)).toBe(200);
+  it("re-dials at once, then backs off from 50 ms to 2 s with jitter", () => {
+    expect(reconnectDelayMs(1, () => 0.5)).toBe(0);
+    expect(reconnectDelayMs(2, () => 0.5)).toBe(50);
+    expect(reconnectDelayMs(4, () => 0.5)).toBe(200);
     expect(reconnectDelayMs(50, () => 0.5)).toBe(2_000);
     expect(reconnectDelayMs(50, () => 1)).toBe(2_400);
     expect(reconnectDelayMs(50, () => 0)).toBe(1_600);
@@ -39,6 +42,21 @@ describe("reconnect policy", () => {
     ["ERR wrong number of arguments", false],
   ] as const)("%s → %s", (msg, want) => {
     expect(reconnectOnRoleChange(new Error(msg))).toBe(want);
+  });
+});
+
+describe("role-change re-dials are throttled", () => {
+  it("one re-dial per second: a server that stays a replica is not dialled in a loop", () => {
+    let t = 0;
+    const f = throttledRoleChange(() => t);
+    const ro = new Error("READONLY You can't write against a read only replica.");
+    expect(f(ro)).toBe(2);
+    t = 500;
+    expect(f(ro)).toBe(false);
+    expect(f(new Error("UNBLOCKED force unblock"))).toBe(false);
+    t = 1_000 + ROLE_CHANGE_REDIAL_MS;
+    expect(f(new Error("UNBLOCKED force unblock"))).toBe(1);
+    expect(f(new Error("ERR other"))).toBe(false);
   });
 });
 
@@ -96,7 +114,9 @@ describe("a role change under the clients", { timeout: 60_000 }, () => {
 
   it("the bridge's inbox wait survives UNBLOCKED and reads the next message from the new primary; a bare BLPOP does not", async () => {
     await inSync(b);
-    const ch = new TaskChannel(createRedis(urlOf("bridge")), pool, "t1");
+    const cmd = createRedis(urlOf("bridge"));
+    conns.push(cmd);
+    const ch = new TaskChannel(cmd, pool, "t1");
     const blocking = createRedis(urlOf("bridge"), { use: "blocking" });
     const bare = createRedis(urlOf("bridge"), { use: "blocking" });
     conns.push(blocking, bare);

@@ -78,6 +78,7 @@ const BY_ROLE: Attempt[] = [
   { role: "bridge", what: "push into the waiting queue", cmd: (k) => ["RPUSH", k.waiting, "c1"] },
   { role: "bridge", what: "trim the events stream", cmd: (k) => ["XTRIM", k.events, "MAXLEN", "0"] },
   { role: "bridge", what: "subscribe to the ready channel", cmd: (k) => ["SUBSCRIBE", k.readyChannel] },
+  { role: "bridge", what: "write the per-pool UID map", cmd: (k) => ["HSET", k.userUids, "u", "1"] },
   // The gateway: claims, never the control keys or the pool's bookkeeping.
   { role: "gateway", what: "write the desired state", cmd: (k) => ["SET", k.config, "{}"] },
   { role: "gateway", what: "bump the epoch", cmd: (k) => ["INCR", k.epoch] },
