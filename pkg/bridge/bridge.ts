@@ -81,8 +81,8 @@ export async function runBridge(cfg: BridgeConfig, stop: AbortSignal): Promise<n
   const wildcard = cfg.listenHost === "0.0.0.0" || cfg.listenHost === "::";
   const host = cfg.advertiseHost ?? (wildcard ? (id.address ?? "127.0.0.1") : cfg.listenHost);
   // Failover-proof: re-dialled on READONLY/UNBLOCKED, commands wait out a reconnect (docs/redis-acl.md).
-  const redis = createRedis(cfg.redisUrl, { name: "warmpool-bridge", offlineQueue: true });
-  const blocking = createRedis(cfg.redisUrl, { name: "warmpool-bridge-inbox", use: "blocking" });
+  const redis = createRedis(cfg.redisUrl, { offlineQueue: true });
+  const blocking = createRedis(cfg.redisUrl, { use: "blocking" });
   redis.on("error", (e: Error) => log.warn({ err: redactSecrets(e.message) }, "redis connection error"));
   blocking.on("error", (e: Error) =>
     log.debug({ err: redactSecrets(e.message) }, "redis blocking connection error"),

@@ -42,7 +42,6 @@ export async function connectRedis(url: string, opts: ConnectOptions = {}): Prom
   // One-shot: one dial, no reconnect; --watch: the long-running policy (READONLY re-dials).
   const redis = createRedis(url, {
     use: opts.reconnect ? "commands" : "one-shot",
-    name: "warmpool-ctl",
     lazyConnect: true,
     connectTimeoutMs: timeoutMs,
     commandTimeoutMs: Math.max(timeoutMs, 2_000),

@@ -61,7 +61,7 @@ async function startFromConfig(cfg: GatewayConfig): Promise<RunningGateway & { s
   const problems = configProblems(cfg, maxLeaseSeconds);
   if (problems.length) throw new Error(`gateway options: ${problems.join("; ")}`);
   // pkg/redis's policy: re-dial on READONLY/UNBLOCKED; the URL may name the gateway's ACL user.
-  const redisOpts = redisOptions({ name: "warmpool-gateway", lazyConnect: true, connectTimeoutMs: 2_000 });
+  const redisOpts = redisOptions({ lazyConnect: true, connectTimeoutMs: 2_000 });
   const redis = new Redis(cfg.redisUrl, { ...redisOpts, enableAutoPipelining: true });
   const subscriber = new Redis(
     cfg.redisUrl,

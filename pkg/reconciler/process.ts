@@ -36,7 +36,7 @@ export interface ProcessDeps {
  * Redis options that fail a command fast when the server is gone, so a pass ends instead of hanging,
  * and re-dial on a role change (READONLY): pkg/redis's policy for long-running processes.
  */
-const REDIS_CONNECT = { name: "warmpool-reconciler", offlineQueue: true } as const;
+const REDIS_CONNECT = { offlineQueue: true } as const;
 export const REDIS_OPTIONS: RedisOptions = redisOptions(REDIS_CONNECT);
 
 /** Wires one reconciler process from its configuration (cmd/reconciler.ts and `warmpool dev`). */

@@ -24,8 +24,6 @@ export type RedisUse =
 
 export interface RedisConnectOptions {
   use?: RedisUse;
-  /** Shown in CLIENT LIST (`warmpool-<role>`); needs `client|setname`, which every ACL role has. */
-  name?: string;
   /** Per-command timeout for "commands" and "one-shot" (ms). */
   commandTimeoutMs?: number;
   connectTimeoutMs?: number;
@@ -83,7 +81,9 @@ export function redisOptions(o: RedisConnectOptions = {}): RedisOptions {
   const use = o.use ?? "commands";
   const oneShot = use === "one-shot";
   return {
-    ...(o.name ? { connectionName: o.name } : {}),
+    // No connectionName: with the ready check off, ioredis sends CLIENT SETNAME on connect, and a
+    // connection closed during it stays "ready" but unwritable for good (every command then fails
+    // with "Stream isn't writeable"), which a failover behind a proxy does (test/redis/reconnect).
     lazyConnect: o.lazyConnect ?? false,
     connectTimeout: o.connectTimeoutMs ?? 5_000,
     // The ready check runs INFO, which no role is granted (it tells server internals); LOADING is a

@@ -60,9 +60,10 @@ describe("Redis ACL users per role", { timeout: 60_000 }, () => {
 
   it("every role connects as its own user and no other", async () => {
     for (const role of REDIS_ROLES) {
-      const c = createRedis(server.urlFor(role), { name: `acl-test-${role}`, offlineQueue: true });
+      const c = createRedis(server.urlFor(role), { offlineQueue: true });
       conns.push(c);
       expect(await c.ping()).toBe("PONG");
+      expect(await c.call("CLIENT", "SETNAME", `acl-test-${role}`)).toBe("OK");
     }
     const list = (await admin.call("CLIENT", "LIST")) as string;
     for (const role of REDIS_ROLES)
