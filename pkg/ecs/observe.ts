@@ -5,6 +5,8 @@ export interface EcsObservation {
   tasks: EcsTask[];
   /** Known ARNs ECS answered MISSING for: gone for good. */
   missing: string[];
+  /** ARNs described (a record's) that the pool did not start: dropped, never planned on. */
+  foreign: string[];
   /** API calls this observation made, for the steady-state budget. */
   calls: { list: number; describe: number };
 }
@@ -51,6 +53,7 @@ export async function observeEcs(reader: TaskReader, opts: ObserveOptions = {}):
   return {
     tasks: done.flatMap((d) => d.tasks),
     missing: done.flatMap((d) => d.missing),
+    foreign: done.flatMap((d) => d.foreign),
     calls: { list, describe: described.length },
   };
 }

@@ -85,6 +85,11 @@ export async function startWorld(o: WorldOptions = {}): Promise<World> {
     "lease-ttl": "3s",
     "metrics-port": "0",
     "log-level": process.env.WARMPOOL_TEST_LOG ?? "silent",
+    // The suites run with either way of observing ECS (WARMPOOL_TEST_OBSERVE=list|cache); a short
+    // relist stands in for the event feed where a test changes ECS behind the reconciler's back.
+    observe: process.env.WARMPOOL_TEST_OBSERVE ?? "cache",
+    "relist-interval": "2s",
+    "in-doubt-grace": "1s",
     ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)])),
   });
   return {
