@@ -70,6 +70,8 @@ export class CacheObserver {
   private recordArns: string[] = [];
   private readonly asked = new Map<string, number>();
   private readonly targeted = { calls: 0, drift: 0 };
+  /** Wakes a pass when the next relist falls due (passes may be far apart). */
+  private relistTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: CacheObserverOptions) {
     this.cache = o.cache ?? new TaskCache();
@@ -87,6 +89,7 @@ export class CacheObserver {
       this.asked.clear();
       this.o.feed?.start();
     } else {
+      clearTimeout(this.relistTimer);
       void this.o.feed?.stop();
     }
   }
@@ -99,6 +102,7 @@ export class CacheObserver {
 
   async stop(): Promise<void> {
     this.held = false;
+    clearTimeout(this.relistTimer);
     await this.o.feed?.stop();
     await Promise.allSettled([this.relisting, this.describing]);
   }
@@ -255,6 +259,8 @@ export class CacheObserver {
       this.o.log.warn({ err: msg }, "relist failed: the cache stands until the next one");
     } finally {
       this.lastRelistEndMs = Date.now();
+      clearTimeout(this.relistTimer);
+      if (this.held) this.relistTimer = setTimeout(() => this.o.poke(), this.o.relistMs).unref();
     }
   }
 

@@ -48,6 +48,8 @@ export interface ReconcilerOptions {
 /** How long a resolved task definition ARN is trusted before it is asked again (new revisions). */
 const REVISION_TTL_MS = 60_000;
 const MAX_ERRORS = 10;
+/** How long a task definition ECS refused is not asked again (cache mode). */
+const REFUSED_TTL_MS = 5_000;
 /** Events read to seed the adaptive sizer's window on a new leader (the stream holds ~10,000). */
 const EVENTS_SEED_MAX = 10_000;
 /** A lease falling due wakes the loop, but never more often than this. */
@@ -76,6 +78,7 @@ export class Reconciler {
   private readonly runFailures = new Map<string, { count: number; lastAtMs: number }>();
   private revisionCache: { td: string; arn: string; atMs: number } | undefined;
   private refreshing: Promise<void> | undefined;
+  private revisionRefused: { td: string; err: unknown; atMs: number } | undefined;
   private sizerSeeded = false;
   /** The earliest lease expiry among claimed records at the last pass (Redis TIME, ms). */
   private nextLeaseDueMs: number | undefined;
@@ -218,9 +221,16 @@ export class Reconciler {
       const td = reading.desired.taskDefinition ?? this.o.taskDefinition;
       let revision: string | undefined;
       try {
+        const refused = this.revisionRefused;
+        // Observing from a cache, a refused task definition is asked again only every few seconds,
+        // not on every pass: each ask is a read from the budget.
+        if (this.o.observer && refused?.td === td && Date.now() - refused.atMs < REFUSED_TTL_MS)
+          throw refused.err;
         revision = await this.resolveRevision(td);
       } catch (err) {
         if (isStopSignal(err)) throw err;
+        if ((err as Error).name === "TaskDefinitionUnusable" && this.revisionRefused?.err !== err)
+          this.revisionRefused = { td, err, atMs: Date.now() };
         // Not knowing what to launch must not stop the rest: leases still expire, released tasks
         // are still stopped. The last ARN resolved for this task definition stands in, if any;
         // without one this pass launches nothing and replaces nothing.
