@@ -34,8 +34,14 @@ export interface Scenario {
   faults: Fault[];
   /** Relist interval of the reconciler (default 3s). */
   relist?: string;
-  /** Runs after the faults are set and before the out-of-band stops (e.g. a leader change). */
-  during?: (w: World, rec: ReconcilerProcess) => Promise<ReconcilerProcess | void>;
+  /** Runs after the faults are set, before the claim and the out-of-band stops. */
+  during?: (w: World, rec: ReconcilerProcess) => Promise<void>;
+  /** Runs right after the out-of-band stops (e.g. a leader change); may hand over to a new process. */
+  afterStops?: (
+    w: World,
+    rec: ReconcilerProcess,
+    start: () => Promise<ReconcilerProcess>,
+  ) => Promise<ReconcilerProcess | void>;
   /** Clear the faults before waiting for the pool to settle (a queue that comes back). */
   clearBeforeSettle?: boolean;
 }
@@ -61,17 +67,16 @@ export class FeedHarness {
     this.svc = new ClaimService({ pool: w.pool, redis: w.redis, limits: { minLeaseSeconds: 1 } });
     await this.svc.start();
     const metrics = createMetrics(new Registry(), { defaults: false });
-    let rec = await w.startReconciler(
-      { "relist-interval": s.relist ?? "3s", "resync-interval": "2s" },
-      metrics,
-    );
+    const start = (): Promise<ReconcilerProcess> =>
+      w.startReconciler({ "relist-interval": s.relist ?? "3s", "resync-interval": "2s" }, metrics);
+    let rec = await start();
     let maxLive = 0;
     this.sampler = setInterval(() => (maxLive = Math.max(maxLive, w.live().length)), 20);
     await waitFor("the pool at target", async () => (await w.states()).warm === TARGET, 20_000);
     expect(w.launches()).toHaveLength(TARGET);
 
     for (const f of s.faults) w.emu.control.addFault(f);
-    if (s.during) rec = (await s.during(w, rec)) ?? rec;
+    if (s.during) await s.during(w, rec);
 
     // One claim, released: its task is stopped (never back to the pool) and replaced.
     const c = await this.svc.claim({ userId: "u1", waitMs: 20_000, leaseSeconds: 60 });
@@ -91,6 +96,7 @@ export class FeedHarness {
       await ecs.send(new StopTaskCommand({ cluster: "default", task: arn, reason: OUT_OF_BAND }));
     }
     ecs.destroy();
+    if (s.afterStops) rec = (await s.afterStops(w, rec, start)) ?? rec;
 
     if (s.clearBeforeSettle) w.emu.control.clearFaults();
     const expectedLaunches = TARGET + victims.length + 1;
