@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { FULL, pick } from "../chaos/mode.js";
 import { waitFor } from "../harness/index.js";
 import type { ReconcilerProcess } from "../../pkg/reconciler/index.js";
+import { ctl } from "../ctl/env.js";
 import { metricValue } from "./env.js";
 import { FeedHarness } from "./feed-scenario.js";
 
@@ -25,6 +26,16 @@ describe("event queue down (real Redis, emulator over HTTP, feed on)", () => {
         during: async (w, rec) => {
           await waitFor("the feed reported down", () => feedState(rec) === "down", 10_000);
           expect(await metricValue(rec.metrics, "feedUp", { pool: w.pool })).toBe(0);
+          // On-call sees it in `ctl status` (the status key the leader publishes each pass).
+          const out = await waitFor(
+            "ctl status saying the feed is down",
+            async () => {
+              const r = await ctl(["ctl", "status", "--redis-url", w.redisServer.url, "--pool", w.pool]);
+              return /cache \+ event feed down/.test(r.out) ? r.out : undefined;
+            },
+            10_000,
+          );
+          expect(out).toMatch(/! event feed down for \d+s: working from Redis, own writes and relists/);
         },
       });
       // A minute down: the pool settled while the queue was still down, so the relists found

@@ -80,6 +80,13 @@ describe("foreign tasks are never stopped (real Redis, emulator over HTTP)", () 
       // The pool's own tasks: exactly the two it launched, none stopped.
       expect(world.launches().filter((t) => t.group === `warmpool:${world.pool}`)).toHaveLength(2);
       expect(world.emu.control.calls().StopTask?.ok ?? 0).toBe(0);
+      // How ECS is observed is said in /status (and so in ctl status).
+      const o = rec.reconciler.snapshot().observe;
+      if (flags.observe === "list") expect(o).toEqual({ mode: "list" });
+      else
+        expect(o && "feed" in o ? (o.feed?.state ?? "no feed configured") : undefined).toBe(
+          feed ? "up" : "no feed configured",
+        );
     },
   );
 });
