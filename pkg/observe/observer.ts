@@ -97,7 +97,7 @@ export class CacheObserver {
   /** Asks for a relist at the next pass (the feed came back after missing events). */
   requestRelist(): void {
     this.relistWanted = true;
-    this.o.poke();
+    this.startRelist();
   }
 
   async stop(): Promise<void> {
@@ -205,6 +205,11 @@ export class CacheObserver {
     if (!this.held || this.relisting) return;
     const due = this.lastRelistEndMs === undefined || nowMs - this.lastRelistEndMs >= this.o.relistMs;
     if (!due && !this.relistWanted) return;
+    this.startRelist();
+  }
+
+  private startRelist(): void {
+    if (!this.held || this.relisting) return;
     this.relistWanted = false;
     this.relisting = this.relist().finally(() => (this.relisting = undefined));
   }
@@ -243,7 +248,9 @@ export class CacheObserver {
       if (drift > 0)
         this.o.log.warn({ drift, calls }, "relist: the cache had tasks wrong (events lost or late?)");
       else this.o.log.debug({ calls, tasks: obs.tasks.length }, "relist: cache confirmed");
-      this.o.poke();
+      // A pass plans from what the relist found only when it changed something (or filled the
+      // cache): an idle pool's relists cost no pass.
+      if (seeding || drift > 0) this.o.poke();
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
       this.lastRelist = {
@@ -260,7 +267,8 @@ export class CacheObserver {
     } finally {
       this.lastRelistEndMs = Date.now();
       clearTimeout(this.relistTimer);
-      if (this.held) this.relistTimer = setTimeout(() => this.o.poke(), this.o.relistMs).unref();
+      // The next relist starts on its own when due (passes may be far apart).
+      if (this.held) this.relistTimer = setTimeout(() => this.startRelist(), this.o.relistMs).unref();
     }
   }
 

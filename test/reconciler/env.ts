@@ -41,7 +41,7 @@ export interface WorldOptions {
   emulator?: EmulatorOptions;
   /** Register RUNNING tasks warm, as their bridges would (default true). */
   bridges?: boolean;
-  /** Turn the event feed on or off whatever WARMPOOL_TEST_FEED says. */
+  /** Turn the event feed on or off whatever WP_TEST_FEED says. */
   feed?: boolean;
 }
 
@@ -59,8 +59,8 @@ export async function startWorld(o: WorldOptions = {}): Promise<World> {
   });
   client.destroy();
   const feedUrl = emu.control.queues().find((q) => q.name === FEED_QUEUE)?.url;
-  const observe = process.env.WARMPOOL_TEST_OBSERVE ?? "cache";
-  const feedOn = observe === "cache" && (o.feed ?? process.env.WARMPOOL_TEST_FEED !== "off") && feedUrl;
+  const observe = process.env.WP_TEST_OBSERVE ?? "cache";
+  const feedOn = observe === "cache" && (o.feed ?? process.env.WP_TEST_FEED !== "off") && feedUrl;
   const pool = uniquePool("rec");
   const keys = new PoolKeys(pool);
   const procs: ReconcilerProcess[] = [];
@@ -99,8 +99,8 @@ export async function startWorld(o: WorldOptions = {}): Promise<World> {
     "lease-ttl": "3s",
     "metrics-port": "0",
     "log-level": process.env.WARMPOOL_TEST_LOG ?? "silent",
-    // The suites run with every way of observing ECS: WARMPOOL_TEST_OBSERVE=list|cache (default
-    // cache) and WARMPOOL_TEST_FEED=on|off (default on). Without the feed, a short relist is what
+    // The suites run with every way of observing ECS: WP_TEST_OBSERVE=list|cache (default
+    // cache) and WP_TEST_FEED=on|off (default on). Without the feed, a short relist is what
     // sees a change made behind the reconciler's back.
     observe,
     ...(feedOn ? { "feed-queue-url": feedUrl, "feed-wait": "1" } : {}),

@@ -7,7 +7,7 @@ import { metricValue } from "./env.js";
 import { FeedHarness } from "./feed-scenario.js";
 
 /** How long the queue is down: a few seconds in the default suite, a full minute under test:chaos. */
-const DOWN_MS = pick(4_000, 60_000);
+const DOWN_MS = pick(10_000, 60_000);
 
 const feedState = (rec: ReconcilerProcess): string | undefined => {
   const o = rec.reconciler.snapshot().observe;
