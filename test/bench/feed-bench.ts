@@ -66,10 +66,7 @@ async function benchN(n: number, rates: number[], seconds: number): Promise<Feed
   // ECS's default buckets; tasks start in ~0.3 s (Fargate's ~15 s × 0.02).
   const emu: Emulator = await startEmulator({
     timeScale: 0.02,
-    eventRules: [
-      { name: "reconciler-feed", queueName: "ecs-events", clusters: ["default"] },
-      { name: "bench-bridges", queueName: "bridge-events", clusters: ["default"] },
-    ],
+    eventRules: [{ name: "reconciler-feed", queueName: "ecs-events", clusters: ["default"] }],
   });
   const urlOf = (name: string): string => emu.control.queues().find((q) => q.name === name)!.url;
   const redis = new Redis(redisServer.url);
@@ -97,7 +94,7 @@ async function benchN(n: number, rates: number[], seconds: number): Promise<Feed
     stops.push(() => driver.destroy());
     const sessionIds = new Set<string>();
     const far = String(Date.now() + 86_400_000);
-    await launchTasks(driver, sessions, td, async (tasks) => {
+    const record = async (tasks: { taskId: string; taskArn: string }[]): Promise<void> => {
       const p = redis.pipeline();
       for (const t of tasks) {
         sessionIds.add(t.taskId);
@@ -113,7 +110,16 @@ async function benchN(n: number, rates: number[], seconds: number): Promise<Feed
         p.sadd(keys.tasks, t.taskId);
       }
       await p.exec();
-    });
+    };
+    // Ten launchers side by side (each sends RunTask batches of 10 one after another).
+    const per = Math.ceil(sessions / 10);
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        launchTasks(driver, Math.max(0, Math.min(per, sessions - i * per)), td, record),
+      ),
+    );
+    // The bridges' own rule from now on: the sessions' start events are not theirs to read.
+    emu.control.putEventRule({ name: "bench-bridges", queueName: "bridge-events", clusters: ["default"] });
 
     // Bridges: register every RUNNING pool task that is not a session, from their own event queue.
     const sqs = new SQSClient({ endpoint: emu.endpoint, region: "us-east-1" });
