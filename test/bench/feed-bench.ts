@@ -88,7 +88,9 @@ async function benchN(n: number, rates: number[], seconds: number): Promise<Feed
     ecs.destroy();
 
     // N − minWarm live sessions: pool tasks, claimed with leases that never run out in the bench.
-    const sessions = Math.max(0, n - MIN_WARM);
+    // (maxTasks is at most 10,000: at N = 10,000 the sessions leave room for the warm tasks and the
+    // replacements of released ones.)
+    const sessions = Math.max(0, Math.min(n, 10_000 - 100) - MIN_WARM);
     console.log(`feed bench N=${n}: launching ${sessions} session tasks at ECS's write rate …`);
     const driver = new EcsDriver({ cluster: "default", pool, endpoint: emu.endpoint });
     stops.push(() => driver.destroy());
@@ -171,7 +173,7 @@ async function benchN(n: number, rates: number[], seconds: number): Promise<Feed
         minWarm: MIN_WARM,
         maxWarm: MIN_WARM + 10,
         replenishThreshold: MIN_WARM,
-        maxTasks: n + 200,
+        maxTasks: Math.min(10_000, n + 200),
       }),
     );
     const responder = await startReadyResponder(redis, redis.duplicate(), pool);
