@@ -18,6 +18,9 @@ import { createLogger } from "../pkg/log/index.js";
 import { buildConfig, startReconcilerProcess, type ReconcilerProcess } from "../pkg/reconciler/index.js";
 import { cliEntry } from "../pkg/util/index.js";
 
+/** The emulator's queue for ECS task state change events in `warmpool dev`. */
+const DEV_FEED_QUEUE = "warmpool-dev-events";
+
 const F = {
   pool: "pool",
   redisUrl: "redis-url",
@@ -135,6 +138,8 @@ async function run(a: Args, stack: (() => Promise<void>)[]): Promise<void> {
   const emu: Emulator = await startEmulator({
     timeScale: a[F.timeScale],
     taskProcess: { command: bridge.command, args: bridge.args, stdio: a[F.taskOutput] },
+    // EventBridge's rule for the cluster's task state changes → the queue the reconciler reads.
+    eventRules: [{ name: "warmpool-dev-feed", queueName: DEV_FEED_QUEUE, clusters: ["default"] }],
   });
   stack.push(() => emu.stop());
   const ecs = new ECSClient({ endpoint: emu.endpoint, region: emu.region });
@@ -172,6 +177,9 @@ async function run(a: Args, stack: (() => Promise<void>)[]): Promise<void> {
       "task-definition": FAMILY,
       "redis-url": urlFor("reconciler"),
       "endpoint-url": emu.endpoint,
+      // The event feed, as production runs it (issue 14): passes plan from the cache.
+      "feed-queue-url": emu.control.queues().find((q) => q.name === DEV_FEED_QUEUE)?.url,
+      "relist-interval": "1m",
       "resync-interval": "2s",
       "lease-ttl": "5s",
       "metrics-port": a[F.metricsPort],

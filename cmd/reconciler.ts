@@ -9,6 +9,7 @@ import {
   FLAGS as F,
   LAUNCH_TYPES,
   LOG_LEVELS,
+  OBSERVE,
   startReconcilerProcess,
 } from "../pkg/reconciler/index.js";
 
@@ -84,8 +85,45 @@ export const reconcilerCommand: CommandModule<object, Record<string, unknown>> =
         choices: LOG_LEVELS as unknown as string[],
         describe: "log level",
       })
-      .option(F.readRate, { type: "number", describe: "ListTasks+DescribeTasks calls/s (default ECS's 20)" })
-      .option(F.writeRate, { type: "number", describe: "RunTask+StopTask calls/s (default ECS's 40)" })
+      .option(F.observe, {
+        type: "string",
+        choices: OBSERVE as unknown as string[],
+        default: "cache",
+        describe:
+          "cache: plan from a task cache (event feed, own writes, budgeted relists), no ECS read per pass; list: ListTasks + DescribeTasks every pass (older behaviour)",
+      })
+      .option(F.readBudget, {
+        type: "number",
+        describe:
+          "List/Describe calls/s this reconciler may spend of the account's 20/s (default 2; list mode 20)",
+      })
+      .option(F.writeBudget, {
+        type: "number",
+        describe:
+          "Run/Stop calls/s this reconciler may spend of the account's 40/s (default 10; list mode 40)",
+      })
+      .option(F.feedQueueUrl, {
+        type: "string",
+        describe:
+          "SQS queue URL the EventBridge rule for ECS Task State Change fills (absent: no feed, relists only)",
+      })
+      .option(F.sqsEndpointUrl, {
+        type: "string",
+        describe: "SQS endpoint override (default --endpoint-url)",
+      })
+      .option(F.relistInterval, {
+        type: "string",
+        default: "5m",
+        describe: "full ListTasks + DescribeTasks to repair the cache this often (and on taking the lease)",
+      })
+      .option(F.inDoubtGrace, {
+        type: "string",
+        default: "30s",
+        describe: "a launch not registered by then (or an orphan candidate) is described once",
+      })
+      .option(F.feedWait, { type: "number", default: 20, describe: "ReceiveMessage WaitTimeSeconds (0–20)" })
+      .option(F.readRate, { type: "number", describe: "older name of --ecs-read-budget (wins when given)" })
+      .option(F.writeRate, { type: "number", describe: "older name of --ecs-write-budget (wins when given)" })
       .example(
         "$0 reconciler --pool agents --cluster prod --task-definition agent --subnets subnet-1,subnet-2 --security-groups sg-1 --launch-type FARGATE",
         "run against AWS",

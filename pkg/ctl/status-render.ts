@@ -7,6 +7,7 @@ import type { DesiredState } from "../config/index.js";
 import { age, duration, isoTime, percent, shortRevision } from "./format.js";
 import { style, type CtlIO } from "./io.js";
 import type { StatusReport } from "./status-report.js";
+import { describeObserve } from "./status-observe.js";
 import { renderTable } from "./table.js";
 
 export function renderStatus(r: StatusReport, io: Pick<CtlIO, "color" | "isTTY" | "columns">): string {
@@ -35,6 +36,8 @@ export function renderStatus(r: StatusReport, io: Pick<CtlIO, "color" | "isTTY" 
     const width = io.isTTY ? Math.max(40, io.columns - 12) : Infinity;
     out.push(`           ${st.dim(truncate(pass.reason, width))}`);
   } else out.push(`last pass  ${st.red("never")}`);
+  for (const [i, line] of describeObserve(r.snapshot?.observe, r.atMs).entries())
+    out.push(`${i === 0 ? "observe    " : "           "}${i === 0 ? line : st.dim(line)}`);
 
   const keyState =
     r.desired.key === "valid"

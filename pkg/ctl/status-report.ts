@@ -10,6 +10,7 @@ import { redisNowMs, type CtlContext } from "./context.js";
 import { drainProgress, readDrainRequest, type DrainRequest } from "./drain-request.js";
 import { EXIT, type ExitCode } from "./errors.js";
 import { readTasks, type TaskRow } from "./pool-read.js";
+import { observeWarnings } from "./status-observe.js";
 import { revisionMatches } from "./revision.js";
 
 export interface RevisionCount {
@@ -215,6 +216,7 @@ export function assessHealth(
         "began (Redis lost its data?); held, never stopped by the reconciler; see docs/reliability.md",
     );
   }
+  warnings.push(...observeWarnings(r.snapshot?.observe, r.atMs));
   if (r.drain && r.drain.idleLeft > 0)
     warnings.push(`drain in progress: ${r.drain.idleLeft} idle task(s) left`);
   problems.sort((a, b) => a.code - b.code);

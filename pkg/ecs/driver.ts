@@ -11,8 +11,9 @@ import {
   type RunTaskCommandInput,
 } from "@aws-sdk/client-ecs";
 import type { Metrics } from "../metrics/index.js";
+import type { EcsTask } from "../plan/index.js";
 import { Caller, type RetryPolicy } from "./caller.js";
-import { taskIdOf, toEcsTask } from "./to-ecs-task.js";
+import { isPoolTask, poolGroup, taskIdOf, toEcsTask } from "./to-ecs-task.js";
 import {
   API_FAMILY,
   ECS_DEFAULT_LIMITS,
@@ -116,15 +117,31 @@ export class EcsDriver implements TaskReader, TaskWriter {
   }
 
   async describeTasks(taskArns: string[]): Promise<DescribedTasks> {
-    if (taskArns.length === 0) return { tasks: [], missing: [] };
+    if (taskArns.length === 0) return { tasks: [], missing: [], foreign: [] };
     if (taskArns.length > 100)
       throw new Error(`DescribeTasks takes at most 100 tasks, got ${taskArns.length}`);
     const out = await this.call("DescribeTasks", () =>
       this.client.send(new DescribeTasksCommand({ cluster: this.opts.cluster, tasks: taskArns })),
     );
-    const tasks = (out.tasks ?? []).flatMap((t) => toEcsTask(t) ?? []);
+    // Only MISSING is an answer ("gone for good"); any other failure leaves that task unknown, so
+    // the whole answer is partial: the caller acts on nothing destructive.
+    const other = (out.failures ?? []).filter((f) => f.reason !== "MISSING" || !f.arn);
+    if (other.length > 0) {
+      const f = other[0]!;
+      throw new Error(
+        `DescribeTasks answered ${other.length} failure(s) other than MISSING (first: ${f.reason ?? "no reason"} for ${f.arn ?? "no arn"}): partial answer`,
+      );
+    }
+    const tasks: EcsTask[] = [];
+    const foreign: string[] = [];
+    for (const t of out.tasks ?? []) {
+      const task = toEcsTask(t);
+      if (!task) continue;
+      if (isPoolTask(t, this.opts.pool)) tasks.push(task);
+      else foreign.push(task.taskArn);
+    }
     const missing = (out.failures ?? []).filter((f) => f.reason === "MISSING" && f.arn).map((f) => f.arn!);
-    return { tasks, missing };
+    return { tasks, missing, foreign };
   }
 
   async runTask(input: RunTaskInput): Promise<RunTaskResult> {
@@ -136,7 +153,7 @@ export class EcsDriver implements TaskReader, TaskWriter {
       taskDefinition: input.taskDefinition,
       count: input.count,
       startedBy: this.opts.pool,
-      group: `warmpool:${this.opts.pool}`,
+      group: poolGroup(this.opts.pool),
       clientToken: input.clientToken,
       tags: [{ key: "warmpool:pool", value: this.opts.pool }],
       propagateTags: "TASK_DEFINITION",

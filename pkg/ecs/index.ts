@@ -11,4 +11,11 @@ export { observeEcs, type EcsObservation, type ObserveOptions } from "./observe.
 export { launchTasks, type LaunchResult } from "./launch.js";
 export { TokenBucket } from "./token-bucket.js";
 export { classifyError, backoffMs, type ErrorClass } from "./errors.js";
-export { taskIdOf, toEcsTask, containerInstanceOf, type HostedEcsTask } from "./to-ecs-task.js";
+export {
+  taskIdOf,
+  toEcsTask,
+  containerInstanceOf,
+  isPoolTask,
+  poolGroup,
+  type HostedEcsTask,
+} from "./to-ecs-task.js";

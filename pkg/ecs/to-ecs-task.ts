@@ -34,6 +34,21 @@ export function toEcsTask(t: Task): EcsTask | undefined {
   if (stopped !== undefined) task.stoppedAtMs = stopped;
   if (t.stopCode) task.stopCode = t.stopCode;
   if (t.stoppedReason) task.stoppedReason = t.stoppedReason;
+  if (t.version !== undefined) task.version = t.version;
   if (t.containerInstanceArn) task.containerInstanceArn = t.containerInstanceArn;
   return task;
+}
+
+/** The group RunTask gives every task of a pool. */
+export const poolGroup = (pool: string): string => `warmpool:${pool}`;
+
+/**
+ * A task this pool started: `startedBy` is the pool, and its group is the pool's (or ECS's default
+ * `family:<name>`, for a task started with the pool's startedBy and no group). Anything else —
+ * another service's task (`service:<name>`), a task whose ARN was planted in a record — is not the
+ * pool's to count, stop or forget.
+ */
+export function isPoolTask(t: { startedBy?: string; group?: string }, pool: string): boolean {
+  if (t.startedBy !== pool) return false;
+  return t.group === undefined || t.group === poolGroup(pool) || t.group.startsWith("family:");
 }

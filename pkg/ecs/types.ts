@@ -13,6 +13,11 @@ export interface DescribedTasks {
   tasks: EcsTask[];
   /** ARNs ECS does not know (failure reason MISSING): the task is gone for good. */
   missing: string[];
+  /**
+   * ARNs ECS described that this pool did not start (another `startedBy` or `group`): dropped
+   * before anything else sees them, so a record holding a foreign ARN can never plan a stop.
+   */
+  foreign: string[];
 }
 
 /** Reads pool tasks: ListTasks(startedBy=<pool>) and DescribeTasks (≤ 100 ARNs a call). */

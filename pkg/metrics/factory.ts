@@ -210,6 +210,55 @@ export function createMetrics(registry = new Registry(), opts: { defaults?: bool
       labelNames: ["pool"],
       registers: r,
     }),
+    ecsBudget: new Gauge({
+      name: M.ecsBudget,
+      help: "ECS calls per second this reconciler may spend, by API family (read: List/Describe, write: Run/Stop).",
+      labelNames: ["pool", "family"],
+      registers: r,
+    }),
+    observeMode: new Gauge({
+      name: M.observeMode,
+      help: "1 for how the reconciler observes ECS: list (every pass), feed (cache + event feed), relist-only (cache, no feed configured).",
+      labelNames: ["pool", "mode"],
+      registers: r,
+    }),
+    feedUp: new Gauge({
+      name: M.feedUp,
+      help: "1 while the ECS event feed's queue answers; 0 when down or not configured.",
+      labelNames: ["pool"],
+      registers: r,
+    }),
+    feedEventsTotal: new Counter({
+      name: M.feedEventsTotal,
+      help: "ECS task state change events read from the feed, by outcome (applied, or dropped as duplicate, stale, foreign, malformed).",
+      labelNames: ["pool", "outcome"],
+      registers: r,
+    }),
+    feedEventLag: new Histogram({
+      name: M.feedEventLag,
+      help: "Time from an ECS task state change to the reconciler applying its event.",
+      labelNames: ["pool"],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+      registers: r,
+    }),
+    relistsTotal: new Counter({
+      name: M.relistsTotal,
+      help: "Relists of the task cache (full: ListTasks + DescribeTasks; targeted: DescribeTasks of tasks in doubt), by result.",
+      labelNames: ["pool", "kind", "result"],
+      registers: r,
+    }),
+    cacheDriftTotal: new Counter({
+      name: M.cacheDriftTotal,
+      help: "Tasks a relist or targeted describe found the cache had wrong (live vs stopped).",
+      labelNames: ["pool", "kind"],
+      registers: r,
+    }),
+    relistDrift: new Gauge({
+      name: M.relistDrift,
+      help: "Tasks the last full relist found the cache had wrong.",
+      labelNames: ["pool"],
+      registers: r,
+    }),
   };
 }
 

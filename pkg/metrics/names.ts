@@ -36,6 +36,15 @@ export const M = {
   policyRawTarget: "warmpool_policy_raw_target",
   policyTarget: "warmpool_policy_target",
   rolloutOutdated: "warmpool_rollout_outdated_tasks",
+  // Observing ECS from a cache (pkg/observe): the budget, the feed's health, the relists' drift.
+  ecsBudget: "warmpool_ecs_budget_calls_per_second",
+  observeMode: "warmpool_observe_mode",
+  feedUp: "warmpool_feed_up",
+  feedEventsTotal: "warmpool_feed_events_total",
+  feedEventLag: "warmpool_feed_event_lag_seconds",
+  relistsTotal: "warmpool_relists_total",
+  cacheDriftTotal: "warmpool_cache_drift_tasks_total",
+  relistDrift: "warmpool_relist_drift_tasks",
 } as const;
 
 /**
@@ -51,6 +60,11 @@ export const TASK_STATES = ["starting", "warm", "claimed", "draining", "unaccoun
 export const CLAIM_OUTCOMES = ["hit", "queued", "timeout", "error", "rejected", "abandoned"] as const;
 export const AWS_OUTCOMES = ["ok", "throttled", "error", "failure"] as const;
 export const RECONCILE_RESULTS = ["ok", "partial", "error", "skipped"] as const;
+/** How the reconciler observes ECS: a full list every pass (old), or a cache with or without a feed. */
+export const OBSERVE_MODES = ["list", "feed", "relist-only"] as const;
+export const FEED_OUTCOMES = ["applied", "duplicate", "stale", "foreign", "malformed"] as const;
+export const RELIST_KINDS = ["full", "targeted"] as const;
+export const BUDGET_FAMILIES = ["read", "write"] as const;
 
 export type TaskStateLabel = (typeof TASK_STATES)[number];
 export type ClaimOutcome = (typeof CLAIM_OUTCOMES)[number];
@@ -64,6 +78,11 @@ export const BOUNDED_LABELS: Readonly<Record<string, Readonly<Record<string, rea
   [M.claimDuration]: { outcome: CLAIM_OUTCOMES },
   [M.awsRequestsTotal]: { outcome: AWS_OUTCOMES },
   [M.reconcileTotal]: { result: RECONCILE_RESULTS },
+  [M.observeMode]: { mode: OBSERVE_MODES },
+  [M.feedEventsTotal]: { outcome: FEED_OUTCOMES },
+  [M.relistsTotal]: { kind: RELIST_KINDS, result: ["ok", "error"] },
+  [M.cacheDriftTotal]: { kind: RELIST_KINDS },
+  [M.ecsBudget]: { family: BUDGET_FAMILIES },
 };
 
 /**

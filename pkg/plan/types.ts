@@ -31,6 +31,8 @@ export interface EcsTask {
   stoppedAtMs?: number;
   stopCode?: string;
   stoppedReason?: string;
+  /** ECS's per-task change counter (`version`): a higher one is a later state of the task. */
+  version?: number;
 }
 
 /** One pool task as Redis records it (`task:<taskId>` hash). */

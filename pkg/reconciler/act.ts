@@ -22,6 +22,8 @@ export interface ActOutcome {
   launched: EcsTask[];
   runFailures: { reason: string }[];
   stopped: number;
+  /** Task ids StopTask accepted (the cache expects them stopped). */
+  stoppedIds: string[];
   /** Cordons refused because the task was claimed in between: left running, as they must be. */
   cordonRefused: number;
   forgotten: number;
@@ -42,6 +44,7 @@ export async function act(ctx: ActContext, actions: Action[]): Promise<ActOutcom
     launched: [],
     runFailures: [],
     stopped: 0,
+    stoppedIds: [],
     cordonRefused: 0,
     forgotten: 0,
     expired: 0,
@@ -170,6 +173,7 @@ export async function act(ctx: ActContext, actions: Action[]): Promise<ActOutcom
             ctx.ecs.stopTask(arn, `warmpool: ${a.reason}`).then(
               () => {
                 out.stopped++;
+                out.stoppedIds.push(a.taskId);
                 count("stop", a.reason);
               },
               (err: unknown) => fail(`stopping task ${a.taskId}`, err),

@@ -2,6 +2,7 @@ export { Reconciler, type ReconcilerOptions } from "./reconciler.js";
 export {
   startReconcilerProcess,
   REDIS_OPTIONS,
+  budgetLimits,
   type ReconcilerProcess,
   type ProcessDeps,
 } from "./process.js";
@@ -11,6 +12,7 @@ export {
   FLAGS,
   LAUNCH_TYPES,
   LOG_LEVELS,
+  OBSERVE,
   type ReconcilerConfig,
 } from "./options.js";
 export { createDesiredSource, type DesiredSourceOptions } from "./desired-source.js";

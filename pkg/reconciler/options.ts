@@ -25,7 +25,17 @@ export const FLAGS = {
   logLevel: "log-level",
   readRate: "ecs-read-rate",
   writeRate: "ecs-write-rate",
+  observe: "observe",
+  readBudget: "ecs-read-budget",
+  writeBudget: "ecs-write-budget",
+  feedQueueUrl: "feed-queue-url",
+  sqsEndpointUrl: "sqs-endpoint-url",
+  relistInterval: "relist-interval",
+  inDoubtGrace: "in-doubt-grace",
+  feedWait: "feed-wait",
 } as const;
+
+export const OBSERVE = ["cache", "list"] as const;
 
 export const LAUNCH_TYPES = ["EC2", "FARGATE", "EXTERNAL"] as const;
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
@@ -58,6 +68,24 @@ export interface ReconcilerConfig {
   logLevel: (typeof LOG_LEVELS)[number];
   readRatePerSec?: number;
   writeRatePerSec?: number;
+  /**
+   * `cache` (default): passes plan from a task cache fed by the event feed (when a queue is
+   * configured), the reconciler's own writes and relists. `list`: the older way, a full
+   * ListTasks + DescribeTasks every pass.
+   */
+  observe: (typeof OBSERVE)[number];
+  /** List/Describe calls per second this reconciler may spend (cache mode default 2). */
+  readBudget: number;
+  /** Run/Stop calls per second this reconciler may spend (default 10). */
+  writeBudget: number;
+  /** The SQS queue the EventBridge rule for ECS task state changes feeds; absent = no feed. */
+  feedQueueUrl?: string;
+  /** SQS endpoint override (default: --endpoint-url, the emulator serves both). */
+  sqsEndpointUrl?: string;
+  relistMs: number;
+  inDoubtGraceMs: number;
+  /** ReceiveMessage WaitTimeSeconds (0–20). */
+  feedWaitSeconds: number;
 }
 
 /** `250ms`, `10s`, `2m`, or a bare number of seconds. */
@@ -166,7 +194,38 @@ export function buildConfig(raw: RawFlags): ReconcilerConfig {
     leaseTtlMs: dur(FLAGS.leaseTtl, 10_000, 300, 300_000),
     metricsPort: port,
     logLevel,
+    observe: "cache",
+    readBudget: 2,
+    writeBudget: 10,
+    relistMs: dur(FLAGS.relistInterval, 300_000, 1_000, 86_400_000),
+    inDoubtGraceMs: dur(FLAGS.inDoubtGrace, 30_000, 100, 3_600_000),
+    feedWaitSeconds: 20,
   };
+  const observe = str(FLAGS.observe) ?? "cache";
+  if (!(OBSERVE as readonly string[]).includes(observe))
+    problems.push(`--${FLAGS.observe}: must be one of ${OBSERVE.join(", ")}, got "${observe}"`);
+  else cfg.observe = observe as ReconcilerConfig["observe"];
+  // List mode keeps its older default, ECS's whole 20/s (every pass lists everything).
+  cfg.readBudget = rate(FLAGS.readBudget) ?? (cfg.observe === "list" ? 20 : 2);
+  cfg.writeBudget = rate(FLAGS.writeBudget) ?? (cfg.observe === "list" ? 40 : 10);
+  const queue = str(FLAGS.feedQueueUrl);
+  if (queue !== undefined) {
+    if (!/^https?:\/\//.test(queue)) problems.push(`--${FLAGS.feedQueueUrl}: must be an http(s) queue URL`);
+    else if (cfg.observe === "list") problems.push(`--${FLAGS.feedQueueUrl}: needs --observe=cache`);
+    cfg.feedQueueUrl = queue;
+  }
+  const sqsEndpoint = str(FLAGS.sqsEndpointUrl);
+  if (sqsEndpoint !== undefined) {
+    if (!/^https?:\/\//.test(sqsEndpoint)) problems.push(`--${FLAGS.sqsEndpointUrl}: must be an http(s) URL`);
+    cfg.sqsEndpointUrl = sqsEndpoint;
+  }
+  const wait = raw[FLAGS.feedWait];
+  if (wait !== undefined && wait !== "") {
+    const n = Number(wait);
+    if (!Number.isInteger(n) || n < 0 || n > 20)
+      problems.push(`--${FLAGS.feedWait}: must be an integer 0–20 (seconds), got "${String(wait)}"`);
+    else cfg.feedWaitSeconds = n;
+  }
   if (raw[FLAGS.registerTimeout] !== undefined)
     cfg.registerTimeoutMs = dur(FLAGS.registerTimeout, 180_000, 1_000, 3_600_000);
   if (raw[FLAGS.visibilityGrace] !== undefined)

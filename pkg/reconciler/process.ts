@@ -12,6 +12,8 @@ import { startOpsServer, type OpsServer } from "./http.js";
 import type { ReconcilerConfig } from "./options.js";
 import type { DesiredSource } from "./ports.js";
 import { Reconciler } from "./reconciler.js";
+import { CacheObserver, FeedConsumer, TaskCache } from "../observe/index.js";
+import type { BucketLimit } from "../ecs/index.js";
 
 export interface ReconcilerProcess {
   reconciler: Reconciler;
@@ -50,6 +52,7 @@ export async function startReconcilerProcess(
   const redis = createRedis(cfg.redisUrl, REDIS_CONNECT); // the URL may name its ACL user
   redis.on("error", (err) => log.debug({ err: String(err) }, "redis connection error"));
   const stopCtl = new AbortController();
+  const cache = new TaskCache();
   const placement: Placement = cfg.launchType
     ? { launchType: cfg.launchType }
     : cfg.capacityProviders.length > 0
@@ -63,10 +66,7 @@ export async function startReconcilerProcess(
     network: { subnets: cfg.subnets, securityGroups: cfg.securityGroups, assignPublicIp: cfg.assignPublicIp },
     placement,
     placementStrategy: cfg.placementStrategy,
-    limits: {
-      ...(cfg.readRatePerSec ? { read: { ratePerSec: cfg.readRatePerSec, burst: 100 } } : {}),
-      ...(cfg.writeRatePerSec ? { write: { ratePerSec: cfg.writeRatePerSec, burst: 100 } } : {}),
-    },
+    limits: budgetLimits(cfg),
     metrics,
     signal: stopCtl.signal,
   });
@@ -84,7 +84,44 @@ export async function startReconcilerProcess(
     metrics,
     log,
   });
+  const budget = budgetLimits(cfg);
+  metrics.ecsBudget.set({ pool: cfg.pool, family: "read" }, budget.read.ratePerSec);
+  metrics.ecsBudget.set({ pool: cfg.pool, family: "write" }, budget.write.ratePerSec);
+  const feed = cfg.feedQueueUrl
+    ? new FeedConsumer({
+        pool: cfg.pool,
+        cluster: cfg.cluster,
+        queueUrl: cfg.feedQueueUrl,
+        region: cfg.region,
+        ...(cfg.sqsEndpointUrl || cfg.endpointUrl
+          ? { endpoint: (cfg.sqsEndpointUrl ?? cfg.endpointUrl)! }
+          : {}),
+        cache,
+        log: log.child({ component: "feed" }),
+        metrics,
+        waitSeconds: cfg.feedWaitSeconds,
+        onChange: () => reconciler.trigger.poke(),
+        // Events were missed while the queue was down (it keeps them, but not forever): relist.
+        onRecovered: () => observer?.requestRelist(),
+      })
+    : undefined;
+  const observer =
+    cfg.observe === "cache"
+      ? new CacheObserver({
+          pool: cfg.pool,
+          reader: driver,
+          cache,
+          ...(feed ? { feed } : {}),
+          relistMs: cfg.relistMs,
+          inDoubtGraceMs: cfg.inDoubtGraceMs,
+          log: log.child({ component: "observe" }),
+          metrics,
+          poke: () => reconciler.trigger.poke(),
+        })
+      : undefined;
+  if (!feed && observer) log.info("no event feed configured: observing from Redis, own writes and relists");
   const reconciler: Reconciler = new Reconciler({
+    ...(observer ? { observer } : {}),
     capacity,
     pool: cfg.pool,
     redis,
@@ -153,10 +190,26 @@ export async function startReconcilerProcess(
         stopCtl.abort();
         await reconciler.stop();
         driver.destroy();
+        feed?.destroy();
         await ops.close();
         redis.disconnect();
         log.info("reconciler stopped");
       })()),
+  };
+}
+
+/**
+ * The driver's buckets are the budget: `--ecs-read-budget` / `--ecs-write-budget` calls per second
+ * (the older `--ecs-read-rate` / `--ecs-write-rate` win when given). A small burst keeps a relist
+ * paced at the budget rather than spending ECS's whole burst at once.
+ */
+export function budgetLimits(cfg: ReconcilerConfig): { read: BucketLimit; write: BucketLimit } {
+  const read = cfg.readRatePerSec ?? cfg.readBudget;
+  const write = cfg.writeRatePerSec ?? cfg.writeBudget;
+  const list = cfg.observe === "list";
+  return {
+    read: { ratePerSec: read, burst: list ? 100 : Math.max(2, Math.ceil(read * 2)) },
+    write: { ratePerSec: write, burst: list ? 100 : Math.max(10, Math.ceil(write * 2)) },
   };
 }
 

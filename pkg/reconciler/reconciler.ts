@@ -5,6 +5,7 @@ import { PoolKeys } from "../keys/index.js";
 import { LeaderLease, LeaseLostError } from "../leader/index.js";
 import type { Logger } from "../log/index.js";
 import type { Metrics } from "../metrics/index.js";
+import type { CacheObserver, CacheView } from "../observe/index.js";
 import { DEFAULT_TIMINGS, type Observed, type Plan, type PlanFn, type PlanTimings } from "../plan/index.js";
 import { AdaptiveSizer } from "./adaptive-sizer.js";
 import { DrainSource } from "./drain-source.js";
@@ -37,11 +38,18 @@ export interface ReconcilerOptions {
   watchConfigKey?: boolean;
   /** The Auto Scaling pass run after the task pass when the desired state has an `asg` block. */
   capacity?: CapacityReconciler;
+  /**
+   * Observe ECS from a cache (feed, own writes, budgeted relists): a pass makes no ECS read.
+   * Absent = the older way, a full ListTasks + DescribeTasks every pass (`--observe=list`).
+   */
+  observer?: CacheObserver;
 }
 
 /** How long a resolved task definition ARN is trusted before it is asked again (new revisions). */
 const REVISION_TTL_MS = 60_000;
 const MAX_ERRORS = 10;
+/** How long a task definition ECS refused is not asked again (cache mode). */
+const REFUSED_TTL_MS = 5_000;
 /** Events read to seed the adaptive sizer's window on a new leader (the stream holds ~10,000). */
 const EVENTS_SEED_MAX = 10_000;
 /** A lease falling due wakes the loop, but never more often than this. */
@@ -69,6 +77,8 @@ export class Reconciler {
   private lastRunAtMs: number | undefined;
   private readonly runFailures = new Map<string, { count: number; lastAtMs: number }>();
   private revisionCache: { td: string; arn: string; atMs: number } | undefined;
+  private refreshing: Promise<void> | undefined;
+  private revisionRefused: { td: string; err: unknown; atMs: number } | undefined;
   private sizerSeeded = false;
   /** The earliest lease expiry among claimed records at the last pass (Redis TIME, ms). */
   private nextLeaseDueMs: number | undefined;
@@ -106,11 +116,13 @@ export class Reconciler {
       ...(o.holderId ? { holderId: o.holderId } : {}),
       onChange: (held) => {
         o.metrics?.leader.set({ pool: o.pool }, held ? 1 : 0);
+        o.observer?.onLeadership(held);
         if (held) this.trigger.poke();
       },
     });
     this.status = emptyStatus(o.pool, this.lease.holderId);
     o.metrics?.leader.set({ pool: o.pool }, 0);
+    if (!o.observer) o.metrics?.observeMode.set({ pool: o.pool, mode: "list" }, 1);
   }
 
   get holderId(): string {
@@ -123,7 +135,16 @@ export class Reconciler {
   }
 
   snapshot(): StatusSnapshot {
-    return structuredClone(this.status);
+    return structuredClone({ ...this.status, observe: this.observeStatus() });
+  }
+
+  /** The observer, when ECS is observed from a cache (tests and the bench read its status). */
+  get observer(): CacheObserver | undefined {
+    return this.o.observer;
+  }
+
+  private observeStatus(): StatusSnapshot["observe"] {
+    return this.o.observer?.status() ?? { mode: "list" };
   }
 
   async start(): Promise<void> {
@@ -137,6 +158,7 @@ export class Reconciler {
     this.stopCtl.abort();
     await this.trigger.stop();
     await this.loop;
+    await this.o.observer?.stop();
     await this.lease.stop();
     this.o.metrics?.leader.set({ pool: this.o.pool }, 0);
   }
@@ -199,9 +221,16 @@ export class Reconciler {
       const td = reading.desired.taskDefinition ?? this.o.taskDefinition;
       let revision: string | undefined;
       try {
+        const refused = this.revisionRefused;
+        // Observing from a cache, a refused task definition is asked again only every few seconds,
+        // not on every pass: each ask is a read from the budget.
+        if (this.o.observer && refused?.td === td && Date.now() - refused.atMs < REFUSED_TTL_MS)
+          throw refused.err;
         revision = await this.resolveRevision(td);
       } catch (err) {
         if (isStopSignal(err)) throw err;
+        if ((err as Error).name === "TaskDefinitionUnusable" && this.revisionRefused?.err !== err)
+          this.revisionRefused = { td, err, atMs: Date.now() };
         // Not knowing what to launch must not stop the rest: leases still expire, released tasks
         // are still stopped. The last ARN resolved for this task definition stands in, if any;
         // without one this pass launches nothing and replaces nothing.
@@ -232,16 +261,22 @@ export class Reconciler {
       this.status.drain = drain ?? null;
       const stateBornAtMs = await readStateBirth(this.o.redis, this.keys);
       let ecs: EcsObservation | undefined;
-      try {
-        ecs = await observeEcs(this.o.ecs, {
-          knownArns: redisSide.records.flatMap((r) =>
-            r.taskArn && r.state !== undefined ? [r.taskArn] : [],
-          ),
-        });
-        calls = ecs.calls;
-      } catch (err) {
-        errors.push(`observing ECS: ${errMsg(err)}`);
-        log.warn({ err: errMsg(err) }, "observing ECS failed: nothing destructive this pass");
+      let view: CacheView | undefined;
+      if (this.o.observer) {
+        // From the cache: no ECS read. What it cannot vouch for is held back after planning.
+        view = this.o.observer.view(redisSide.records, Date.now(), this.timings.visibilityGraceMs);
+      } else {
+        try {
+          ecs = await observeEcs(this.o.ecs, {
+            knownArns: redisSide.records.flatMap((r) =>
+              r.taskArn && r.state !== undefined ? [r.taskArn] : [],
+            ),
+          });
+          calls = ecs.calls;
+        } catch (err) {
+          errors.push(`observing ECS: ${errMsg(err)}`);
+          log.warn({ err: errMsg(err) }, "observing ECS failed: nothing destructive this pass");
+        }
       }
       const now = Date.now();
       for (const ms of this.timing.newStarts(redisSide.records)) {
@@ -272,8 +307,8 @@ export class Reconciler {
         ? { target: this.sizer.last.target, explanation: this.sizer.last.explanation }
         : null;
       const observed: Observed = {
-        complete: ecs !== undefined,
-        ecs: ecs?.tasks ?? [],
+        complete: view !== undefined || ecs !== undefined,
+        ecs: view?.ecs ?? ecs?.tasks ?? [],
         records: redisSide.records,
         waiting: redisSide.waiting,
         revision: revision ?? "",
@@ -296,12 +331,15 @@ export class Reconciler {
       // No revision to launch: nothing is launched, and nothing idle is replaced (its replacement
       // could not start).
       if (revision === undefined) actions = actions.filter((a) => a.kind !== "run" && !replaces(a));
+      if (view && this.o.observer) actions = this.o.observer.guard(actions, view);
       if (!observed.complete) result = "partial";
       else if (revision === undefined) result = "error";
 
+      // Only ARNs ECS (or the cache) vouches for as this pool's: a record's own ARN is never
+      // stopped on its word alone (it could name another service's task).
       const arns = new Map<string, string>();
-      for (const t of observed.ecs) arns.set(t.taskId, t.taskArn);
-      for (const r of observed.records) if (r.taskArn && !arns.has(r.taskId)) arns.set(r.taskId, r.taskArn);
+      for (const t of observed.ecs) if (!view?.placeholders.has(t.taskId)) arns.set(t.taskId, t.taskArn);
+      actions = onlyVouchedArns(actions, arns);
       if (actions.length > 0) {
         outcome = await act(
           {
@@ -316,6 +354,8 @@ export class Reconciler {
           actions,
         );
         this.noteLaunches(outcome);
+        this.o.observer?.noteLaunched(outcome.launched);
+        for (const id of outcome.stoppedIds) this.o.observer?.noteStopped(id);
         errors.push(...outcome.errors);
         if (outcome.errors.length > 0 && result === "ok") result = "error";
         log.info(
@@ -399,6 +439,7 @@ export class Reconciler {
     for (const e of errors) s.lastErrors.unshift({ atMs: Date.now(), message: e });
     s.lastErrors.length = Math.min(s.lastErrors.length, MAX_ERRORS);
     s.runFailures = [...this.runFailures].map(([r, v]) => ({ reason: r, ...v }));
+    s.observe = this.observeStatus();
     await this.publishStatus();
     return result;
   }
@@ -431,6 +472,24 @@ export class Reconciler {
   async resolveRevision(td: string): Promise<string> {
     const c = this.revisionCache;
     if (c && c.td === td && Date.now() - c.atMs < REVISION_TTL_MS) return c.arn;
+    if (c && c.td === td && this.o.observer) {
+      // Observing from a cache, a pass never waits on the read budget (a relist may hold it):
+      // the known ARN serves while a refresh runs in the background.
+      this.refreshing ??= this.o.ecs
+        .resolveTaskDefinition(td)
+        .then(
+          (arn) => {
+            if (this.revisionCache?.td === td) this.revisionCache = { td, arn, atMs: Date.now() };
+          },
+          (err: unknown) => {
+            this.o.log.debug({ err: errMsg(err) }, "refreshing the task definition failed");
+            // ECS refused it outright: the next pass resolves in line and reports why.
+            if ((err as Error).name === "TaskDefinitionUnusable") this.revisionCache = undefined;
+          },
+        )
+        .finally(() => (this.refreshing = undefined));
+      return c.arn;
+    }
     const arn = await this.o.ecs.resolveTaskDefinition(td);
     this.revisionCache = { td, arn, atMs: Date.now() };
     return arn;
@@ -463,6 +522,20 @@ export class Reconciler {
       this.o.log.debug({ err: errMsg(err) }, "publishing status failed");
     }
   }
+}
+
+/**
+ * A stop goes only to the ARN ECS described as this pool's task (issue: a record holding another
+ * service's ARN must never plan a stop): a stop of any other ARN is dropped, a cordon-stop keeps its
+ * cordon (never a claimed task) and loses its ARN, so the task is stopped once ECS vouches for it.
+ */
+function onlyVouchedArns(actions: Plan["actions"], arns: Map<string, string>): Plan["actions"] {
+  return actions.flatMap((a): Plan["actions"] => {
+    if (a.kind === "stop") return arns.get(a.taskId) === a.taskArn ? [a] : [];
+    if (a.kind === "cordon-stop" && a.taskArn !== undefined && arns.get(a.taskId) !== a.taskArn)
+      return [{ kind: "cordon-stop", taskId: a.taskId, reason: a.reason }];
+    return [a];
+  });
 }
 
 /** A cordon-stop of an idle task that a new one is meant to replace (rollout, drain). */

@@ -1,5 +1,6 @@
 import type { CapacityPassResult } from "../asg/index.js";
 import type { DesiredState } from "../config/index.js";
+import type { ObserveStatus } from "../observe/index.js";
 import type { PlanCounts } from "../plan/index.js";
 import type { DesiredStatus } from "./ports.js";
 
@@ -48,6 +49,11 @@ export interface StatusSnapshot {
   asg?: CapacityPassResult;
   /** The last Auto Scaling pass, when the desired state has an `asg` block. */
   capacity?: { groupName: string; reason: string; done: string[]; errors: string[] };
+  /**
+   * How ECS is observed: `list` (every pass lists and describes everything) or `cache` with the
+   * feed's state (null = no feed configured), the last relist and its drift.
+   */
+  observe?: ObserveStatus | { mode: "list" };
 }
 
 export function emptyStatus(pool: string, holderId: string): StatusSnapshot {

@@ -114,8 +114,13 @@ export async function startChaosWorld(o: ChaosOptions = {}): Promise<ChaosWorld>
     ...(bridges === "real"
       ? { taskProcess: { command: process.execPath, args: [cliEntry(), "bridge"] } }
       : {}),
+    // ECS task state changes → the queue the reconciler's event feed reads (WP_TEST_FEED=off
+    // runs the reconciler without it, from Redis, its own writes and relists).
+    eventRules: [{ name: "chaos-feed", queueName: "ecs-events", clusters: ["default"] }],
     ...o.emulator,
   });
+  const feedUrl = emu.control.queues().find((q) => q.name === "ecs-events")?.url;
+  const feedOn = process.env.WP_TEST_FEED !== "off" && process.env.WP_TEST_OBSERVE !== "list";
   const ecs = new ECSClient({ endpoint: emu.endpoint, region: "us-east-1", maxAttempts: 1 });
   const env = [
     { name: "WARMPOOL_POOL", value: pool },
@@ -174,6 +179,10 @@ export async function startChaosWorld(o: ChaosOptions = {}): Promise<ChaosWorld>
         "lease-ttl": "2s",
         "metrics-port": String(metricsPort),
         "log-level": "warn",
+        observe: process.env.WP_TEST_OBSERVE ?? "cache",
+        ...(feedOn && feedUrl ? { "feed-queue-url": feedUrl, "feed-wait": "1" } : {}),
+        "relist-interval": "2s",
+        "in-doubt-grace": "1s",
         ...extra,
       };
       const envFlags: Record<string, string> = {};

@@ -29,6 +29,8 @@ export interface World {
   /** Records in Redis by state. */
   states(): Promise<Record<string, number>>;
   startReconciler(flags?: Record<string, unknown>, metrics?: Metrics): Promise<ReconcilerProcess>;
+  /** The event queue's URL (the emulator's), whether or not the reconciler reads it. */
+  feedUrl: string;
   /** Reconciler flags for this world, for a child process. */
   flags(extra?: Record<string, unknown>): Record<string, string>;
   stopBridges(): void;
@@ -39,14 +41,26 @@ export interface WorldOptions {
   emulator?: EmulatorOptions;
   /** Register RUNNING tasks warm, as their bridges would (default true). */
   bridges?: boolean;
+  /** Turn the event feed on or off whatever WP_TEST_FEED says. */
+  feed?: boolean;
 }
+
+/** The queue the emulator's EventBridge-like rule fills with the cluster's task state changes. */
+export const FEED_QUEUE = "ecs-events";
 
 export async function startWorld(o: WorldOptions = {}): Promise<World> {
   const redisServer = await startPrivateRedis();
   const redis = new Redis(redisServer.url, { maxRetriesPerRequest: 1 });
   redis.on("error", () => undefined);
-  const { emu, client, taskDefinitionArn } = await startTestEmulator(o.emulator);
+  // EventBridge's rule for this cluster → the queue the reconciler's feed reads (issue 14).
+  const { emu, client, taskDefinitionArn } = await startTestEmulator({
+    eventRules: [{ name: "pool-feed", queueName: FEED_QUEUE, clusters: ["default"] }],
+    ...o.emulator,
+  });
   client.destroy();
+  const feedUrl = emu.control.queues().find((q) => q.name === FEED_QUEUE)?.url;
+  const observe = process.env.WP_TEST_OBSERVE ?? "cache";
+  const feedOn = observe === "cache" && (o.feed ?? process.env.WP_TEST_FEED !== "off") && feedUrl;
   const pool = uniquePool("rec");
   const keys = new PoolKeys(pool);
   const procs: ReconcilerProcess[] = [];
@@ -85,6 +99,13 @@ export async function startWorld(o: WorldOptions = {}): Promise<World> {
     "lease-ttl": "3s",
     "metrics-port": "0",
     "log-level": process.env.WARMPOOL_TEST_LOG ?? "silent",
+    // The suites run with every way of observing ECS: WP_TEST_OBSERVE=list|cache (default
+    // cache) and WP_TEST_FEED=on|off (default on). Without the feed, a short relist is what
+    // sees a change made behind the reconciler's back.
+    observe,
+    ...(feedOn ? { "feed-queue-url": feedUrl, "feed-wait": "1" } : {}),
+    "relist-interval": "2s",
+    "in-doubt-grace": "1s",
     ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)])),
   });
   return {
@@ -95,6 +116,7 @@ export async function startWorld(o: WorldOptions = {}): Promise<World> {
     keys,
     taskDefinitionArn,
     launches: mine,
+    feedUrl: feedUrl ?? "",
     live: () => mine().filter((t) => t.desiredStatus === "RUNNING"),
     states: () => recordStates(redis, keys),
     flags,
