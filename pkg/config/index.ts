@@ -16,6 +16,7 @@ export {
   type ValidationResult,
 } from "./validate.js";
 export { parseDesiredState } from "./parse.js";
+export { DesiredStateSchema, desiredStateJsonSchema } from "./schema.js";
 export {
   ConfigStore,
   type ConfigRead,
