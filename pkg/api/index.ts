@@ -1,0 +1,28 @@
+/** The gateway's HTTP contract: request/response schemas, problem details, the OpenAPI document. */
+export {
+  PROBLEMS,
+  PROBLEM_CONTENT_TYPE,
+  ProblemSchema,
+  problem,
+  problemType,
+  type Problem,
+  type ProblemKind,
+} from "./problem.js";
+export {
+  ClaimRequestSchema,
+  ClaimSchema,
+  ClaimStateSchema,
+  HealthSchema,
+  HeartbeatRequestSchema,
+  HeartbeatResponseSchema,
+  PoolSummarySchema,
+  ReadySchema,
+  ReleaseResponseSchema,
+  type Claim,
+  type ClaimRequestBody,
+  type ClaimStateName,
+  type HeartbeatResponse,
+  type PoolSummaryBody,
+  type ReleaseResponse,
+} from "./schemas.js";
+export { openApiDocument } from "./openapi.js";

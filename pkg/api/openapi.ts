@@ -1,0 +1,186 @@
+/**
+ * The gateway's OpenAPI 3.1 document, generated from the zod schemas (schemas.ts, problem.ts).
+ * Committed as api/openapi.json; hack/checks/api-contract.sh fails when the two drift.
+ */
+import { z } from "zod";
+import { PROBLEM_CONTENT_TYPE, ProblemSchema } from "./problem.js";
+import {
+  ClaimRequestSchema,
+  ClaimSchema,
+  ClaimStateSchema,
+  HealthSchema,
+  HeartbeatRequestSchema,
+  HeartbeatResponseSchema,
+  PoolSummarySchema,
+  ReadySchema,
+  ReleaseResponseSchema,
+} from "./schemas.js";
+
+const NAMED = {
+  Claim: ClaimSchema,
+  ClaimRequest: ClaimRequestSchema,
+  ClaimState: ClaimStateSchema,
+  Health: HealthSchema,
+  Heartbeat: HeartbeatResponseSchema,
+  HeartbeatRequest: HeartbeatRequestSchema,
+  PoolSummary: PoolSummarySchema,
+  Problem: ProblemSchema,
+  Ready: ReadySchema,
+  Release: ReleaseResponseSchema,
+} as const;
+
+type Named = keyof typeof NAMED;
+
+/** components.schemas: each named schema, references between them as `#/components/schemas/…`. */
+function componentSchemas(): Record<string, unknown> {
+  const registry = z.registry<{ id: string }>();
+  for (const [id, schema] of Object.entries(NAMED)) registry.add(schema, { id });
+  const out = z.toJSONSchema(registry, {
+    target: "draft-2020-12",
+    io: "output",
+    uri: (id) => `#/components/schemas/${id}`,
+  }).schemas;
+  const schemas: Record<string, unknown> = {};
+  for (const id of Object.keys(out).sort()) {
+    const { $schema: _schema, $id: _id, ...rest } = out[id] as Record<string, unknown>;
+    schemas[id] = rest;
+  }
+  return schemas;
+}
+
+const ref = (name: Named) => ({ $ref: `#/components/schemas/${name}` });
+const json = (name: Named) => ({ content: { "application/json": { schema: ref(name) } } });
+const problemResponse = (description: string, headers?: Record<string, unknown>) => ({
+  description,
+  ...(headers ? { headers } : {}),
+  content: { [PROBLEM_CONTENT_TYPE]: { schema: ref("Problem") } },
+});
+const retryAfter = {
+  "Retry-After": { description: "seconds to wait before retrying", schema: { type: "integer", minimum: 0 } },
+};
+const claimIdParam = {
+  name: "claimId",
+  in: "path",
+  required: true,
+  schema: { type: "string", pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$" },
+};
+const common = {
+  "400": problemResponse("bad input; `field` names it"),
+  "401": problemResponse("no valid bearer token", {
+    "WWW-Authenticate": { schema: { type: "string" } },
+  }),
+  "405": problemResponse("method not allowed on this path"),
+  "413": problemResponse("body over 16 KiB"),
+  "500": problemResponse("internal error"),
+};
+
+export function openApiDocument(version: string): Record<string, unknown> {
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "ecs-warmpool gateway",
+      version,
+      description:
+        "Claims a pre-warmed ECS task for a user; the claim answers once the session is ready. " +
+        "Every error is RFC 9457 application/problem+json. See docs/claims.md and docs/client.md.",
+    },
+    jsonSchemaDialect: "https://spec.openapis.org/oas/3.1/dialect/base",
+    security: [{ bearer: [] }],
+    paths: {
+      "/v1/claims": {
+        post: {
+          operationId: "claim",
+          summary: "claim a warm task for a user; answers when the session is ready",
+          parameters: [
+            {
+              name: "Idempotency-Key",
+              in: "header",
+              required: false,
+              description: "same key ⇒ same claim for 24 h (1-128 printable ASCII, no spaces)",
+              schema: { type: "string", pattern: "^[\\x21-\\x7e]{1,128}$" },
+            },
+          ],
+          requestBody: { required: true, ...json("ClaimRequest") },
+          responses: {
+            "201": {
+              description: "the session is ready",
+              headers: {
+                "Idempotent-Replayed": {
+                  description: "`true` when an Idempotency-Key replay answered",
+                  schema: { type: "string", enum: ["true"] },
+                },
+              },
+              ...json("Claim"),
+            },
+            ...common,
+            "409": problemResponse("the Idempotency-Key was used for another user"),
+            "410": problemResponse("the claim of this Idempotency-Key has ended"),
+            "502": problemResponse("the task could not start the session"),
+            "503": problemResponse("no task ready within waitMs, or Redis unavailable: retry", retryAfter),
+          },
+        },
+      },
+      "/v1/claims/{claimId}/heartbeat": {
+        post: {
+          operationId: "heartbeat",
+          summary: "renew the claim's lease",
+          parameters: [claimIdParam],
+          requestBody: { required: false, ...json("HeartbeatRequest") },
+          responses: {
+            "200": { description: "renewed", ...json("Heartbeat") },
+            ...common,
+            "404": problemResponse("no such claim"),
+            "409": problemResponse("the claim is still waiting for a task"),
+            "410": problemResponse("the claim has ended or expired"),
+            "503": problemResponse("Redis unavailable", retryAfter),
+          },
+        },
+      },
+      "/v1/claims/{claimId}": {
+        delete: {
+          operationId: "release",
+          summary: "release the claim (idempotent); its task is stopped, never reused",
+          parameters: [claimIdParam],
+          responses: {
+            "200": { description: "the claim's final state", ...json("Release") },
+            ...common,
+            "404": problemResponse("no such claim"),
+            "503": problemResponse("Redis unavailable", retryAfter),
+          },
+        },
+      },
+      "/v1/pool": {
+        get: {
+          operationId: "poolSummary",
+          summary: "task counts by state and claims waiting",
+          responses: {
+            "200": { description: "the pool now", ...json("PoolSummary") },
+            ...common,
+            "503": problemResponse("Redis unavailable", retryAfter),
+          },
+        },
+      },
+      "/healthz": {
+        get: {
+          operationId: "healthz",
+          security: [],
+          responses: { "200": { description: "the process answers", ...json("Health") } },
+        },
+      },
+      "/readyz": {
+        get: {
+          operationId: "readyz",
+          security: [],
+          responses: {
+            "200": { description: "Redis answers and claim notices are subscribed", ...json("Ready") },
+            "503": problemResponse("not ready", retryAfter),
+          },
+        },
+      },
+    },
+    components: {
+      securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+      schemas: componentSchemas(),
+    },
+  };
+}

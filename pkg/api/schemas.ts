@@ -1,0 +1,64 @@
+/**
+ * The gateway's request and response bodies as zod schemas: the gateway validates with them, the
+ * OpenAPI document (openapi.ts) is generated from them, the client (pkg/client) is typed by them.
+ */
+import { z } from "zod";
+import { claimBodySchema, ClaimIdSchema, heartbeatBodySchema } from "../claims/validate.js";
+
+const CLAIM_STATES = [
+  "waiting",
+  "assigned",
+  "ready",
+  "failed",
+  "released",
+  "timeout",
+  "expired",
+  "ended",
+  "lost",
+] as const;
+
+export const ClaimStateSchema = z.enum(CLAIM_STATES).meta({ id: "ClaimState" });
+
+export const ClaimRequestSchema = claimBodySchema().meta({ id: "ClaimRequest" });
+export const HeartbeatRequestSchema = heartbeatBodySchema().meta({ id: "HeartbeatRequest" });
+
+const leaseExpiresAt = z.iso.datetime().meta({ description: "when the lease runs out unless renewed" });
+
+export const ClaimSchema = z
+  .strictObject({
+    claimId: ClaimIdSchema,
+    taskId: z.string().min(1).meta({ description: "the ECS task serving the session" }),
+    endpoint: z.string().min(1).meta({ description: "host:port of the task's session WebSocket" }),
+    token: z.string().min(1).meta({ description: "secret the session endpoint accepts" }),
+    leaseExpiresAt,
+    warm: z.boolean().meta({ description: "false when the claim waited for a new task" }),
+  })
+  .meta({ id: "Claim", description: "a task ready for the user" });
+
+export const HeartbeatResponseSchema = z
+  .strictObject({ claimId: ClaimIdSchema, leaseExpiresAt })
+  .meta({ id: "Heartbeat" });
+
+export const ReleaseResponseSchema = z
+  .strictObject({ claimId: ClaimIdSchema, state: ClaimStateSchema })
+  .meta({ id: "Release", description: "the claim's final state (released, or how it had ended)" });
+
+const count = z.int().min(0);
+export const PoolSummarySchema = z
+  .strictObject({
+    pool: z.string(),
+    tasks: z.strictObject({ starting: count, warm: count, claimed: count, draining: count }),
+    waiting: count.meta({ description: "claims queued for a task" }),
+    oldestWarmAgeMs: count.meta({ description: "age of the oldest idle warm task (0 when none)" }),
+  })
+  .meta({ id: "PoolSummary" });
+
+export const HealthSchema = z.strictObject({ status: z.literal("ok") }).meta({ id: "Health" });
+export const ReadySchema = z.strictObject({ status: z.literal("ready") }).meta({ id: "Ready" });
+
+export type ClaimRequestBody = z.input<typeof ClaimRequestSchema>;
+export type Claim = z.infer<typeof ClaimSchema>;
+export type HeartbeatResponse = z.infer<typeof HeartbeatResponseSchema>;
+export type ReleaseResponse = z.infer<typeof ReleaseResponseSchema>;
+export type PoolSummaryBody = z.infer<typeof PoolSummarySchema>;
+export type ClaimStateName = z.infer<typeof ClaimStateSchema>;
