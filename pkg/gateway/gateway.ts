@@ -10,7 +10,7 @@ import { InvalidClaimInput, type ClaimService } from "../claims/index.js";
 import type { Logger } from "../log/index.js";
 import { isTransientRedisError, redactSecrets } from "../redis/index.js";
 import type { BearerTokens } from "./auth.js";
-import { HttpError, sendJson } from "./http-io.js";
+import { HttpError, sendHttpError, sendJson, sendProblem } from "./http-io.js";
 import { PrimaryCheck } from "./readiness.js";
 import { claimById, postClaim, type RouteContext } from "./routes.js";
 import {
@@ -73,20 +73,18 @@ export function gatewayHandler(opts: GatewayOptions): (req: IncomingMessage, res
   return (req, res) => {
     handle(req, res).catch((e: unknown) => {
       if (res.headersSent) return void res.destroy();
-      if (e instanceof HttpError) return sendJson(res, e.status, { error: e.message, ...e.extra }, e.headers);
-      if (e instanceof InvalidClaimInput) return sendJson(res, 400, { error: e.message, field: e.field });
+      if (e instanceof HttpError) return sendHttpError(res, e);
+      if (e instanceof InvalidClaimInput) {
+        return sendProblem(res, 400, "invalid-input", e.message, { field: e.field });
+      }
       // A lost connection, a demoted primary (READONLY), a failover in progress: the claim did not
       // happen and a retry will work once Redis is back — 503 + Retry-After, never 500.
       if (opts.redis.status !== "ready" || isTransientChain(e)) {
-        return sendJson(
-          res,
-          503,
-          { error: `redis unavailable: ${redactSecrets(messageOf(e))}` },
-          { "retry-after": "1" },
-        );
+        const detail = `redis unavailable: ${redactSecrets(messageOf(e))}`;
+        return sendProblem(res, 503, "redis-unavailable", detail, {}, { "retry-after": "1" });
       }
       opts.logger?.error({ err: redactSecrets(describe(e)), path: req.url }, "gateway request failed");
-      sendJson(res, 500, { error: "internal error" });
+      sendProblem(res, 500, "internal", "internal error");
     });
   };
 }
@@ -115,10 +113,12 @@ function describe(e: unknown): string {
 
 async function readyz(opts: GatewayOptions, primary: PrimaryCheck, res: ServerResponse): Promise<void> {
   const notReady = (why: string): void =>
-    sendJson(
+    sendProblem(
       res,
       503,
-      { status: "not ready", error: `redis unavailable: ${redactSecrets(why)}` },
+      "not-ready",
+      `redis unavailable: ${redactSecrets(why)}`,
+      {},
       { "retry-after": "1" },
     );
   if (opts.redis.status !== "ready") return notReady(`connection ${opts.redis.status}`);

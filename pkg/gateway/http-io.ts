@@ -1,15 +1,60 @@
-/** Reading JSON bodies with a size cap and writing JSON answers: the gateway's HTTP plumbing. */
+/**
+ * Reading JSON bodies with a size cap and writing JSON answers: the gateway's HTTP plumbing. Every
+ * error leaves as RFC 9457 problem details (pkg/api/problem.ts), whatever the route.
+ */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { PROBLEM_CONTENT_TYPE, problem, type ProblemKind } from "../api/index.js";
 
+/** Default problem kind of a status, when the thrower names none. */
+const KIND_OF: Record<number, ProblemKind> = {
+  400: "invalid-input",
+  401: "unauthorized",
+  404: "not-found",
+  405: "method-not-allowed",
+  413: "payload-too-large",
+  503: "redis-unavailable",
+};
+
+/** A problem to answer with; `message` is its detail, `<field>: <rule>` for bad input. */
 export class HttpError extends Error {
+  readonly kind: ProblemKind;
   constructor(
     readonly status: number,
     message: string,
     readonly headers: Record<string, string> = {},
-    readonly extra: Record<string, unknown> = {},
+    readonly extra: { field?: string; claimId?: string; state?: string; kind?: ProblemKind } = {},
   ) {
     super(message);
+    this.kind = extra.kind ?? KIND_OF[status] ?? "internal";
   }
+}
+
+/** The field a `<field>: <rule>` detail names, if it starts with one. */
+function fieldOf(detail: string): string | undefined {
+  return /^([A-Za-z][\w.-]*): /.exec(detail)?.[1];
+}
+
+/** Writes `application/problem+json`; `field` defaults to the one the detail starts with (400). */
+export function sendProblem(
+  res: ServerResponse,
+  status: number,
+  kind: ProblemKind,
+  detail: string,
+  extra: { field?: string; claimId?: string; state?: string } = {},
+  headers: Record<string, string> = {},
+): void {
+  const field = extra.field ?? (status === 400 ? fieldOf(detail) : undefined);
+  const body = problem(kind, status, detail, {
+    ...(field !== undefined ? { field } : {}),
+    ...(extra.claimId !== undefined ? { claimId: extra.claimId } : {}),
+    ...(extra.state !== undefined ? { state: extra.state } : {}),
+  });
+  sendJson(res, status, body, { "content-type": `${PROBLEM_CONTENT_TYPE}; charset=utf-8`, ...headers });
+}
+
+export function sendHttpError(res: ServerResponse, e: HttpError): void {
+  const { kind: _kind, ...extra } = e.extra;
+  sendProblem(res, e.status, e.kind, e.message, extra, e.headers);
 }
 
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -45,7 +90,12 @@ export async function readJsonObject(req: IncomingMessage): Promise<Record<strin
 export function rejectUnknownFields(body: Record<string, unknown>, allowed: readonly string[]): void {
   const unknown = Object.keys(body).find((k) => !allowed.includes(k));
   if (unknown !== undefined) {
-    throw new HttpError(400, `${unknown}: unknown field (allowed: ${allowed.join(", ")})`);
+    throw new HttpError(
+      400,
+      `${unknown}: unknown field (allowed: ${allowed.join(", ")})`,
+      {},
+      { field: unknown },
+    );
   }
 }
 

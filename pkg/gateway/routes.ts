@@ -1,14 +1,16 @@
 /**
- * The gateway's JSON API over a ClaimService. Every answer that is not a success says what went
- * wrong in `error`, naming the field for bad input.
+ * The gateway's JSON API over a ClaimService, as api/openapi.json describes it. Every answer that
+ * is not a success is a problem (application/problem+json) saying what went wrong, naming the
+ * field for bad input.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ClaimService } from "../claims/index.js";
 import type { ReadyClaim } from "../claims/types.js";
-import { HttpError, readJsonObject, rejectUnknownFields, sendJson } from "./http-io.js";
+import { ClaimRequestSchema, HeartbeatRequestSchema } from "../api/index.js";
+import { HttpError, readJsonObject, rejectUnknownFields, sendJson, sendProblem } from "./http-io.js";
 
-const CLAIM_FIELDS = ["userId", "leaseSeconds", "waitMs"] as const;
-const HEARTBEAT_FIELDS = ["leaseSeconds"] as const;
+const CLAIM_FIELDS = Object.keys(ClaimRequestSchema.shape);
+const HEARTBEAT_FIELDS = Object.keys(HeartbeatRequestSchema.shape);
 const CLAIM_PATH = /^\/v1\/claims\/([^/]+)(\/heartbeat)?$/;
 
 export interface RouteContext {
@@ -91,38 +93,45 @@ export async function postClaim(
       // A replay answers as the first call did, marked so clients and logs can tell.
       return sendJson(res, 201, claimBody(r.claim), r.replayed ? { "idempotent-replayed": "true" } : {});
     case "timeout":
-      return sendJson(
+      return sendProblem(
         res,
         503,
-        { error: `no task ready in time: ${r.reason}`, claimId: r.claimId },
+        "no-task-ready",
+        `no task ready in time: ${r.reason}`,
+        { claimId: r.claimId },
         { "retry-after": String(ctx.retryAfterSeconds) },
       );
     case "failed":
-      return sendJson(res, 502, {
-        error: `the task could not start the session: ${r.reason}`,
+      return sendProblem(res, 502, "session-failed", `the task could not start the session: ${r.reason}`, {
         claimId: r.claimId,
       });
     case "conflict":
-      return sendJson(res, 409, { error: `Idempotency-Key: ${r.reason}` });
+      return sendProblem(res, 409, "idempotency-conflict", `Idempotency-Key: ${r.reason}`, {
+        field: "Idempotency-Key",
+      });
     case "ended":
       if (!r.replayed) {
         // The task went away (or its session ended) before it was ready: nothing the caller did;
         // a new claim gets another task.
-        return sendJson(
+        return sendProblem(
           res,
           503,
-          {
-            error: `the task went away before the session was ready (claim ${r.state}); retry`,
-            claimId: r.claimId,
-          },
+          "no-task-ready",
+          `the task went away before the session was ready (claim ${r.state}); retry`,
+          { claimId: r.claimId, state: r.state },
           { "retry-after": String(ctx.retryAfterSeconds) },
         );
       }
-      return sendJson(res, 410, {
-        error: `the claim for this Idempotency-Key has ended (${r.state})`,
-        claimId: r.claimId,
-        state: r.state,
-      });
+      return sendProblem(
+        res,
+        410,
+        "claim-ended",
+        `the claim for this Idempotency-Key has ended (${r.state})`,
+        {
+          claimId: r.claimId,
+          state: r.state,
+        },
+      );
   }
 }
 
@@ -138,7 +147,7 @@ export async function claimById(
   try {
     claimId = decodeURIComponent(m[1] ?? "");
   } catch {
-    sendJson(res, 400, { error: "claimId: malformed percent-encoding in the path" });
+    sendProblem(res, 400, "invalid-input", "claimId: malformed percent-encoding in the path");
     return true;
   }
   if (m[2] && req.method === "POST") {
@@ -150,27 +159,29 @@ export async function claimById(
         sendJson(res, 200, { claimId, leaseExpiresAt: new Date(r.leaseExpiresAtMs).toISOString() });
         break;
       case "unknown":
-        sendJson(res, 404, { error: `claimId: no claim ${claimId}` });
+        sendProblem(res, 404, "not-found", `claimId: no claim ${claimId}`, { field: "claimId" });
         break;
       case "expired":
-        sendJson(res, 410, {
-          error: "the lease had run out; the claim is expired",
+        sendProblem(res, 410, "claim-ended", "the lease had run out; the claim is expired", {
           claimId,
           state: "expired",
         });
         break;
       case "ended":
-        sendJson(res, 410, { error: `the claim has ended (${r.state})`, claimId, state: r.state });
+        sendProblem(res, 410, "claim-ended", `the claim has ended (${r.state})`, { claimId, state: r.state });
         break;
       case "waiting":
-        sendJson(res, 409, { error: "the claim is still waiting for a task; nothing to renew", claimId });
+        sendProblem(res, 409, "claim-waiting", "the claim is still waiting for a task; nothing to renew", {
+          claimId,
+        });
         break;
     }
     return true;
   }
   if (!m[2] && req.method === "DELETE") {
     const r = await ctx.service.release(claimId);
-    if (r.outcome === "unknown") sendJson(res, 404, { error: `claimId: no claim ${claimId}` });
+    if (r.outcome === "unknown")
+      sendProblem(res, 404, "not-found", `claimId: no claim ${claimId}`, { field: "claimId" });
     else if (r.outcome === "released") sendJson(res, 200, { claimId, state: "released" });
     else sendJson(res, 200, { claimId, state: r.state });
     return true;

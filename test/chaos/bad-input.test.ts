@@ -142,7 +142,7 @@ async function send(gw: GatewayChild, r: Req): Promise<{ status: number; body: s
 
 const clearMessage = (body: string): boolean => {
   try {
-    const e = (JSON.parse(body) as { error?: unknown }).error;
+    const e = (JSON.parse(body) as { detail?: unknown }).detail;
     return typeof e === "string" && e.length > 3;
   } catch {
     return false;

@@ -202,7 +202,7 @@ describe("chaos: a claim whose task vanishes before it is ready", () => {
       // What the reconciler does once ECS no longer lists the task.
       await new PoolStore(redis, pool).forget(taskId);
       const a = await answer;
-      expect(a.json.error).not.toMatch(/Idempotency-Key/);
+      expect(a.json.detail).not.toMatch(/Idempotency-Key/);
       expect(a.status).toBe(503);
     } finally {
       gw.child.kill("SIGKILL");

@@ -67,12 +67,12 @@ async function del(url: string): Promise<number> {
   }
 }
 
-/** Is this a clear refusal: a JSON body whose `error` says what happened? */
+/** Is this a clear refusal: a problem (RFC 9457) body whose `detail` says what happened? */
 export function clearError(status: number, text: string): boolean {
   if (status === 0 || (status >= 500 && status !== 502 && status !== 503)) return false;
   try {
-    const j = JSON.parse(text) as { error?: unknown };
-    return typeof j.error === "string" && j.error.length > 0;
+    const j = JSON.parse(text) as { detail?: unknown };
+    return typeof j.detail === "string" && j.detail.length > 0;
   } catch {
     return false;
   }

@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { ClaimKeys } from "../../pkg/claims/index.js";
 import { runGateway } from "../../pkg/gateway/index.js";
 import { startPrivateRedis, uniquePool, waitFor, type PrivateRedis } from "../harness/index.js";
+import { checkResponse, checkedResponses, fetchChecked } from "../harness/contract.js";
 import { registerWarm, startReadyResponder, type ReadyResponder } from "../claims/stand-in.js";
 
 const TOKEN = "test-token-0123456789abcdef";
@@ -71,6 +72,8 @@ async function call(
   } catch {
     json = { raw: text };
   }
+  // Every answer is checked against the committed OpenAPI document.
+  checkResponse(method, path, res.status, res.headers.get("content-type"), json);
   return { status: res.status, json, headers: res.headers };
 }
 
@@ -119,7 +122,7 @@ describe("gateway HTTP API", () => {
     const r = await call("POST", "/v1/claims", { userId: "bob", waitMs: 200 });
     expect(r.status).toBe(503);
     expect(r.headers.get("retry-after")).toBe("3");
-    expect(r.json.error).toMatch(/no task ready in time/);
+    expect(r.json.detail).toMatch(/no task ready in time/);
     expect(await redis.llen(keys.waiting)).toBe(0);
     const z = await call("POST", "/v1/claims", { userId: "bob" }); // default waitMs 0 here
     expect(z.status).toBe(503);
@@ -147,7 +150,7 @@ describe("gateway HTTP API", () => {
     expect(await redis.zcard(keys.warm)).toBe(2);
     const c = await call("POST", "/v1/claims", { userId: "eve" }, h);
     expect(c.status).toBe(409);
-    expect(c.json.error).toMatch(/Idempotency-Key/);
+    expect(c.json.detail).toMatch(/Idempotency-Key/);
     expect(
       (await call("POST", "/v1/claims", { userId: "dan" }, { "idempotency-key": "has space" })).status,
     ).toBe(400);
@@ -171,7 +174,10 @@ describe("gateway HTTP API", () => {
     const before = await poolKeys();
     const r = await call("POST", "/v1/claims", body);
     expect(r.status).toBe(400);
-    expect(r.json.error).toMatch(message);
+    expect(r.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+    expect(r.json).toMatchObject({ type: "urn:ecs-warmpool:problem:invalid-input", status: 400 });
+    expect(r.json.detail).toMatch(message);
+    expect(String(r.json.detail).startsWith(`${String(r.json.field)}: `)).toBe(true);
     expect(await poolKeys()).toEqual(before);
     expect(await redis.zcard(keys.warm)).toBe(1);
   });
@@ -183,9 +189,10 @@ describe("gateway HTTP API", () => {
   });
 
   it("auth: 401 without or with a wrong bearer token; tokens from env and file both work; probes are open", async () => {
-    const none = await fetch(`${gw.url}/v1/pool`);
+    const { res: none, body } = await fetchChecked(`${gw.url}/v1/pool`);
     expect(none.status).toBe(401);
     expect(none.headers.get("www-authenticate")).toMatch(/Bearer/);
+    expect(body).toMatchObject({ type: "urn:ecs-warmpool:problem:unauthorized", status: 401 });
     expect((await call("GET", "/v1/pool", undefined, { authorization: `Bearer ${TOKEN}x` })).status).toBe(
       401,
     );
@@ -195,11 +202,11 @@ describe("gateway HTTP API", () => {
     expect((await call("GET", "/v1/pool", undefined, { authorization: `Bearer ${FILE_TOKEN}` })).status).toBe(
       200,
     );
-    expect((await fetch(`${gw.url}/healthz`)).status).toBe(200);
-    expect((await fetch(`${gw.url}/readyz`)).status).toBe(200);
+    expect((await fetchChecked(`${gw.url}/healthz`)).res.status).toBe(200);
+    expect((await fetchChecked(`${gw.url}/readyz`)).res.status).toBe(200);
     expect((await call("GET", "/v1/claims")).status).toBe(405);
     expect((await call("GET", "/v1/nope")).status).toBe(404);
-    expect((await call("POST", "/v1/claims/not-a-uuid/heartbeat")).json.error).toMatch(/claimId/);
+    expect((await call("POST", "/v1/claims/not-a-uuid/heartbeat")).json.detail).toMatch(/claimId/);
   });
 
   it("/metrics: claims by outcome and allocation latency, under the contract's names", async () => {
@@ -238,28 +245,49 @@ describe("gateway when Redis is unreachable", () => {
     try {
       await own.kill();
       const auth = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };
-      const r = await fetch(`${g.url}/v1/claims`, { method: "POST", headers: auth, body: '{"userId":"a"}' });
+      const { res: r, body } = await fetchChecked(`${g.url}/v1/claims`, {
+        method: "POST",
+        headers: auth,
+        body: '{"userId":"a"}',
+      });
       expect(r.status).toBe(503);
-      expect(((await r.json()) as { error: string }).error).toMatch(/redis unavailable/);
+      expect(body).toMatchObject({ type: "urn:ecs-warmpool:problem:redis-unavailable" });
+      expect((body as { detail: string }).detail).toMatch(/redis unavailable/);
       expect(r.headers.get("retry-after")).toBe("1");
-      expect((await fetch(`${g.url}/readyz`)).status).toBe(503);
-      expect((await fetch(`${g.url}/healthz`)).status).toBe(200);
+      expect((await fetchChecked(`${g.url}/readyz`)).res.status).toBe(503);
+      expect((await fetchChecked(`${g.url}/healthz`)).res.status).toBe(200);
       await own.restart();
       await waitFor(
         "readyz after redis restart",
         async () => (await fetch(`${g.url}/readyz`)).status === 200,
         30_000,
       );
-      const again = await fetch(`${g.url}/v1/claims`, {
+      const again = await fetchChecked(`${g.url}/v1/claims`, {
         method: "POST",
         headers: auth,
         body: '{"userId":"a"}',
       });
-      expect(again.status).toBe(503); // empty pool now, but answered
-      expect(((await again.json()) as { error: string }).error).toMatch(/no task ready/);
+      expect(again.res.status).toBe(503); // empty pool now, but answered
+      expect((again.body as { detail: string }).detail).toMatch(/no task ready/);
     } finally {
       await g.close();
       await own.stop();
     }
+  });
+});
+
+describe("the OpenAPI check", () => {
+  it("checked real responses of every operation above, and rejects a body that breaks the document", () => {
+    // Runs after the suites above in this file: each documented operation was exercised.
+    const ops = new Set([...checkedResponses.keys()].map((k) => k.split(" ")[0]));
+    for (const op of ["claim", "heartbeat", "release", "poolSummary", "healthz", "readyz"]) {
+      expect(ops, `no ${op} response was checked`).toContain(op);
+    }
+    expect(() =>
+      checkResponse("POST", "/v1/claims", 201, "application/json", { claimId: "x", taskId: "t" }),
+    ).toThrow(/does not match the document/);
+    expect(() =>
+      checkResponse("POST", "/v1/claims", 400, "application/json", { error: "userId: must be a string" }),
+    ).toThrow(/documented as application\/problem\+json/);
   });
 });
