@@ -12,6 +12,7 @@ import type { CommandModule } from "yargs";
 import { startEmulator, type Emulator } from "../hack/emulator/index.js";
 import { startPrivateRedis, type PrivateRedis } from "../hack/redis/private-redis.js";
 import { localBridgeLaunch } from "../pkg/bridge/index.js";
+import { GatewayError, WarmpoolClient } from "../pkg/client/index.js";
 import type { RedisRole } from "../pkg/redis/index.js";
 import { runGateway } from "../pkg/gateway/index.js";
 import { createLogger } from "../pkg/log/index.js";
@@ -248,24 +249,19 @@ function printPool(rec: ReconcilerProcess, emu: Emulator, pool: string): void {
 function startTraffic(gateway: string, perMinute: number): () => Promise<void> {
   let n = 0;
   const inflight = new Set<Promise<void>>();
-  const headers = { authorization: `Bearer ${DEV_TOKEN}`, "content-type": "application/json" };
+  const client = new WarmpoolClient({ baseUrl: gateway, token: DEV_TOKEN, claimAttempts: 1 });
   const one = async (): Promise<void> => {
     const userId = `dev-user-${++n}`;
     const t0 = performance.now();
-    const res = await fetch(`${gateway}/v1/claims`, {
-      method: "POST",
-      headers,
-      body: JSON.stringify({ userId, waitMs: 30_000, leaseSeconds: 60 }),
+    const claim = await client.claim({ userId, waitMs: 30_000, leaseSeconds: 60 }).catch((e: unknown) => {
+      const why = e instanceof GatewayError ? `${e.status} ${e.problem.detail}` : String(e);
+      console.log(`  traffic: claim for ${userId} → ${why} (${Math.round(performance.now() - t0)} ms)`);
     });
-    const body = (await res.json()) as { claimId?: string; taskId?: string; warm?: boolean; error?: string };
+    if (!claim) return;
     const ms = Math.round(performance.now() - t0);
-    if (res.status !== 201 || !body.claimId) {
-      console.log(`  traffic: claim for ${userId} → ${res.status} ${body.error ?? ""} (${ms} ms)`);
-      return;
-    }
-    console.log(`  traffic: ${userId} got task ${body.taskId} (${body.warm ? "warm" : "cold"}, ${ms} ms)`);
+    console.log(`  traffic: ${userId} got task ${claim.taskId} (${claim.warm ? "warm" : "cold"}, ${ms} ms)`);
     await new Promise((r) => setTimeout(r, 3_000 + Math.random() * 7_000));
-    await fetch(`${gateway}/v1/claims/${body.claimId}`, { method: "DELETE", headers }).catch(() => undefined);
+    await client.release(claim.claimId).catch(() => undefined);
   };
   const timer = setInterval(() => {
     const p = one()
