@@ -1,6 +1,6 @@
 /**
  * `warmpool gateway`: the claim HTTP API (POST /v1/claims, heartbeat, DELETE, GET /v1/pool,
- * /healthz, /readyz, /metrics). Options here, everything else in pkg/gateway.
+ * /healthz, /readyz) and, on --metrics-port, /metrics. Options here, everything else in pkg/gateway.
  */
 import type { CommandModule } from "yargs";
 import { DEFAULT_TIMEOUTS, runGateway } from "../pkg/gateway/index.js";
@@ -10,6 +10,7 @@ const F = {
   redisUrl: "redis-url",
   host: "host",
   port: "port",
+  metricsPort: "metrics-port",
   tokens: "gateway-tokens",
   tokensFile: "tokens-file",
   lease: "default-lease-seconds",
@@ -33,6 +34,7 @@ interface Args {
   [F.redisUrl]: string;
   [F.host]: string;
   [F.port]: number;
+  [F.metricsPort]: number;
   [F.tokens]?: string;
   [F.tokensFile]?: string;
   [F.lease]: number;
@@ -64,6 +66,11 @@ export const gatewayCommand: CommandModule<object, Args> = {
       })
       .option(F.host, { type: "string", default: "127.0.0.1", describe: "address to listen on" })
       .option(F.port, { type: "number", default: 8080, describe: "TCP port (0 = a free one)" })
+      .option(F.metricsPort, {
+        type: "number",
+        default: 9464,
+        describe: "port of /metrics and /healthz, apart from the API (0 = a free one)",
+      })
       .option(F.tokens, {
         type: "string",
         describe: "comma-separated bearer tokens (prefer the WARMPOOL_GATEWAY_TOKENS environment variable)",
@@ -142,6 +149,7 @@ export const gatewayCommand: CommandModule<object, Args> = {
       redisUrl: a[F.redisUrl],
       host: a[F.host],
       port: a[F.port],
+      metricsPort: a[F.metricsPort],
       tokens: a[F.tokens],
       tokensFile: a[F.tokensFile],
       defaultLeaseSeconds: a[F.lease],

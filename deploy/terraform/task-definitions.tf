@@ -29,6 +29,7 @@ locals {
     WARMPOOL_HOST                  = "0.0.0.0"
     WARMPOOL_PORT                  = tostring(var.gateway_port)
     WARMPOOL_KEEP_ALIVE_TIMEOUT_MS = tostring((var.gateway_idle_timeout_seconds + 5) * 1000)
+    WARMPOOL_METRICS_PORT          = tostring(var.metrics_port)
   }
 
   # `warmpool bridge`: registers warm, then serves one user's session on the shared mount. It
@@ -165,13 +166,16 @@ resource "aws_ecs_task_definition" "gateway" {
 
   container_definitions = jsonencode([
     {
-      name         = "gateway"
-      image        = var.control_image
-      essential    = true
-      command      = ["gateway"]
-      stopTimeout  = 30
-      portMappings = [{ containerPort = var.gateway_port, protocol = "tcp", name = "http" }]
-      environment  = [for k in sort(keys(local.gateway_env)) : { name = k, value = local.gateway_env[k] }]
+      name        = "gateway"
+      image       = var.control_image
+      essential   = true
+      command     = ["gateway"]
+      stopTimeout = 30
+      portMappings = [
+        { containerPort = var.gateway_port, protocol = "tcp", name = "http" },
+        { containerPort = var.metrics_port, protocol = "tcp", name = "metrics" },
+      ]
+      environment = [for k in sort(keys(local.gateway_env)) : { name = k, value = local.gateway_env[k] }]
       secrets = [
         local.secret_redis_url["gateway"],
         { name = "WARMPOOL_GATEWAY_TOKENS", valueFrom = local.gateway_tokens_secret_arn },

@@ -211,7 +211,7 @@ variable "extra_pool_environment" {
 # --- control plane -----------------------------------------------------------------------------
 
 variable "metrics_port" {
-  description = "Port of the reconciler's /metrics."
+  description = "Port of /metrics of every control-plane process (reconciler and gateway), apart from the gateway's API."
   type        = number
   default     = 9464
 }

@@ -2,6 +2,8 @@
  * Builds a gateway process from flags: Redis connections (fail fast when Redis is down, so a claim
  * gets a clear 503 instead of hanging), the claim service, metrics and the HTTP server.
  */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { Redis } from "ioredis";
 import { Registry } from "prom-client";
 import { ClaimService, DEFAULT_LIMITS, userIdPattern } from "../claims/index.js";
@@ -17,6 +19,11 @@ export interface GatewayConfig {
   redisUrl: string;
   host: string;
   port: number;
+  /**
+   * Port of `/metrics` (and `/healthz`), apart from the API like every warmpool process's
+   * (0 = a free one). Absent: `/metrics` is served on the API port (embedding, tests).
+   */
+  metricsPort?: number;
   tokens?: string;
   tokensFile?: string;
   defaultLeaseSeconds: number;
@@ -36,7 +43,9 @@ export interface GatewayConfig {
 }
 
 /** `runGateway`, with every Redis URL in its errors redacted (they may carry the AUTH password). */
-export async function runGateway(cfg: GatewayConfig): Promise<RunningGateway & { service: ClaimService }> {
+export async function runGateway(
+  cfg: GatewayConfig,
+): Promise<RunningGateway & { service: ClaimService; metricsUrl?: string }> {
   try {
     return await startFromConfig(cfg);
   } catch (e) {
@@ -54,7 +63,9 @@ function redactedError(e: unknown): Error {
   return out;
 }
 
-async function startFromConfig(cfg: GatewayConfig): Promise<RunningGateway & { service: ClaimService }> {
+async function startFromConfig(
+  cfg: GatewayConfig,
+): Promise<RunningGateway & { service: ClaimService; metricsUrl?: string }> {
   const logger = createLogger({ bindings: { component: "gateway", pool: cfg.pool } });
   const tokens = loadTokens({ env: cfg.tokens, file: cfg.tokensFile });
   const maxLeaseSeconds = cfg.maxLeaseSeconds ?? DEFAULT_LIMITS.maxLeaseSeconds;
@@ -96,11 +107,15 @@ async function startFromConfig(cfg: GatewayConfig): Promise<RunningGateway & { s
     },
   });
   await service.start();
+  const ops =
+    cfg.metricsPort === undefined
+      ? undefined
+      : await serveMetrics(registry, service, cfg.host, cfg.metricsPort);
   const gw = await startGateway({
     service,
     redis,
     tokens,
-    registry,
+    ...(ops ? {} : { registry }),
     logger,
     host: cfg.host,
     port: cfg.port,
@@ -108,6 +123,7 @@ async function startFromConfig(cfg: GatewayConfig): Promise<RunningGateway & { s
     ...(cfg.timeouts ? { timeouts: cfg.timeouts } : {}),
     longestWaitMs: Math.max(cfg.maxWaitMs, cfg.readyTimeoutMs),
   }).catch(async (e: unknown) => {
+    await ops?.close();
     await service.close();
     redis.disconnect();
     subscriber.disconnect();
@@ -116,6 +132,7 @@ async function startFromConfig(cfg: GatewayConfig): Promise<RunningGateway & { s
   logger.info(
     {
       url: gw.url,
+      metrics: ops?.url,
       tokens: tokens.size,
       redis: redactUrl(cfg.redisUrl),
       timeouts: gw.timeouts,
@@ -127,8 +144,10 @@ async function startFromConfig(cfg: GatewayConfig): Promise<RunningGateway & { s
   return {
     ...gw,
     service,
+    ...(ops ? { metricsUrl: `${ops.url}/metrics` } : {}),
     async close() {
       await gw.close();
+      await ops?.close();
       await service.close();
       redis.disconnect();
       subscriber.disconnect();
