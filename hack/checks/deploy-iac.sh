@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Offline checks of the infrastructure code in deploy/: Terraform formatting and validation
-# (against a local provider mirror, since no registry is reachable), Packer formatting and
-# validation, shellcheck of the provisioning scripts. The tests in test/deploy assert what the
-# files mean; this checks that the real tools accept them. A tool that is not installed is
-# skipped with a message saying how to get it; anything a present tool rejects fails the check.
+# Offline checks of the infrastructure code in deploy/: Terraform formatting, validation and its
+# tests (`terraform test`: deploy/terraform/tests/*.tftest.hcl on a mock AWS provider), against a
+# local provider mirror since no registry is reachable; Packer formatting and validation;
+# and the shell scripts checked by ShellCheck. A missing tool FAILS the check with how to install it
+# (.ci/run installs what a fresh machine lacks): nothing is skipped silently.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 ok() { printf '  ok    %s\n' "$*"; }
 skip() { printf '  SKIP  %s\n' "$*" >&2; }
+missing() {
+  printf '  FAIL  %s\n' "$*" >&2
+  exit 1
+}
 
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
@@ -54,11 +58,23 @@ RC
       terraform validate -no-color
     ) >/dev/null
     ok "terraform validate deploy/terraform/examples/basic and the module (providers from $mirror)"
+
+    # The module's own tests (mock AWS provider: no account, no network).
+    (
+      cd "$tmp/terraform"
+      data="$PWD/.terraform"
+      TF_DATA_DIR="$data" TF_PLUGIN_CACHE_DIR="" terraform init -backend=false -input=false -no-color \
+        >"$tmp/init-module.log" 2>&1 || { cat "$tmp/init-module.log" >&2; exit 1; }
+      TF_DATA_DIR="$data" TF_PLUGIN_CACHE_DIR="" terraform test -no-color >"$tmp/test.log" 2>&1 ||
+        { cat "$tmp/test.log" >&2; exit 1; }
+      grep -E '^Success!' "$tmp/test.log"
+    ) | sed 's/^/        /'
+    ok "terraform test deploy/terraform ($(find deploy/terraform/tests -name '*.tftest.hcl' | wc -l) test files)"
   else
-    skip "terraform validate: no AWS provider mirror found (set WARMPOOL_TF_PROVIDER_MIRROR to a filesystem mirror holding registry.terraform.io/hashicorp/aws)"
+    missing "terraform: no AWS provider mirror found: set WARMPOOL_TF_PROVIDER_MIRROR to a filesystem mirror holding registry.terraform.io/hashicorp/aws (\`terraform providers mirror DIR\` on a connected machine)"
   fi
 else
-  skip "terraform not installed (HashiCorp's releases are not reachable here); the HCL is still parsed and checked by test/deploy"
+  missing "terraform not installed: install it from HashiCorp's apt repository (apt-get install terraform) or its release zip into /usr/local/bin"
 fi
 
 # --- Packer ------------------------------------------------------------------------------------
@@ -77,15 +93,15 @@ if command -v packer >/dev/null 2>&1; then
     skip "packer validate (full): Packer $version has no bundled amazon-ebs builder offline"
   fi
 else
-  skip "packer not installed: apt-get install packer"
+  missing "packer not installed: apt-get install packer"
 fi
 
 # --- shell in deploy/ --------------------------------------------------------------------------
 for f in deploy/packer/scripts/*.sh deploy/docker/warmpool.sh; do bash -n "$f"; done
 if command -v shellcheck >/dev/null 2>&1; then
-  shellcheck -s bash deploy/packer/scripts/*.sh hack/checks/deploy-iac.sh
+  shellcheck -s bash deploy/packer/scripts/*.sh hack/checks/*.sh .ci/run
   shellcheck -s sh deploy/docker/warmpool.sh
   ok "shellcheck deploy/packer/scripts deploy/docker"
 else
-  skip "shellcheck not installed: apt-get install shellcheck (bash -n passed)"
+  missing "shellcheck not installed: apt-get install shellcheck"
 fi
