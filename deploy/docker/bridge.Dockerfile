@@ -7,7 +7,7 @@
 #     --build-arg AGENT_IMAGE=<your agent image>@sha256:… \
 #     --build-arg WARMPOOL_IMAGE=<warmpool image>@sha256:… -t agent-warmpool:<tag> .
 
-ARG NODE_VERSION=20.20.2
+ARG NODE_VERSION=24.22.3
 ARG NODE_IMAGE=node:${NODE_VERSION}-bookworm-slim
 # Both required, by digest: a build without them fails at the FROM lines below.
 ARG AGENT_IMAGE

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
 import { parseHcl } from "./hcl/index.js";
 import { evaluate, tfModule } from "./fixtures.js";
 
@@ -74,5 +75,81 @@ describe("golden-AMI pipeline", () => {
     const pv = packer.blocks.find((b) => b.type === "variable" && b.labels[0] === "root_volume_size_gb")!;
     const tv = tfModule().variables.get("root_volume_size_gb")!;
     expect(pv.body.attributes["default"]?.src).toBe(tv.body.attributes["default"]?.src);
+  });
+});
+
+/** What is wrong with the CI and AMI workflows, the CI script and the images' Node, if anything. */
+export function pipelineProblems(files: {
+  ami: string;
+  ci: string;
+  ciRun: string;
+  dockerfiles: string[];
+}): string[] {
+  const problems: string[] = [];
+  type Job = {
+    needs?: string | string[];
+    uses?: string;
+    steps?: { run?: string }[];
+    strategy?: { matrix?: { node?: string[] } };
+  };
+  const ami = parseYaml(files.ami) as { jobs: Record<string, Job> };
+  const ci = parseYaml(files.ci) as { on: Record<string, unknown>; jobs: Record<string, Job> };
+  // Every AMI job depends, directly or through another job, on the test job calling ci.yml.
+  const gate = Object.entries(ami.jobs).find(([, j]) => j.uses === "./.github/workflows/ci.yml")?.[0];
+  if (!gate) problems.push("ami.yml: no job runs ci.yml (the test suite)");
+  const needs = (name: string): string[] => {
+    const n = ami.jobs[name]?.needs;
+    return n === undefined ? [] : Array.isArray(n) ? n : [n];
+  };
+  const reaches = (name: string, seen = new Set<string>()): boolean =>
+    needs(name).some((n) => n === gate || (!seen.has(n) && (seen.add(n), reaches(n, seen))));
+  for (const name of Object.keys(ami.jobs)) {
+    if (name !== gate && !reaches(name)) problems.push(`ami.yml: job ${name} does not wait for the tests`);
+  }
+  if (!("workflow_call" in ci.on)) problems.push("ci.yml: cannot be called by ami.yml (no workflow_call)");
+  const runs = Object.values(ci.jobs).flatMap((j) => (j.steps ?? []).map((s) => s.run ?? ""));
+  for (const cmd of ["npm ci", "npm test"])
+    if (!runs.includes(cmd)) problems.push(`ci.yml: no step runs \`${cmd}\``);
+  const lts = /^LTS_MAJOR=(\d+)$/m.exec(files.ciRun)?.[1];
+  if (!lts) problems.push(".ci/run: no LTS_MAJOR");
+  if (!/PATH="\$lts_bin:\$PATH" bash -c 'node --version && npm ci && npm test'/.test(files.ciRun)) {
+    problems.push(".ci/run: does not run `npm ci && npm test` on the LTS Node");
+  }
+  const matrix = Object.values(ci.jobs).flatMap((j) => j.strategy?.matrix?.node ?? []);
+  for (const v of ["20", lts])
+    if (v && !matrix.includes(v)) problems.push(`ci.yml: Node ${v} is not in the matrix`);
+  for (const d of files.dockerfiles) {
+    const major = /^ARG NODE_VERSION=(\d+)\./m.exec(d)?.[1];
+    if (major !== lts) problems.push(`Dockerfile: NODE_VERSION major ${major} is not the tested LTS ${lts}`);
+  }
+  return problems;
+}
+
+describe("CI and the AMI pipeline", () => {
+  const files = {
+    ami: workflow,
+    ci: readFileSync(".github/workflows/ci.yml", "utf8"),
+    ciRun: readFileSync(".ci/run", "utf8"),
+    dockerfiles: ["deploy/docker/Dockerfile", "deploy/docker/bridge.Dockerfile"].map((f) =>
+      readFileSync(f, "utf8"),
+    ),
+  };
+
+  it("the AMI is built only after the suite passed; CI runs it on Node 20 and on the LTS the images use", () => {
+    expect(pipelineProblems(files)).toEqual([]);
+  });
+
+  it("names what is wrong when one side changes", () => {
+    const ungated = files.ami.replace("    needs: test\n", "");
+    expect(ungated).not.toBe(files.ami);
+    expect(pipelineProblems({ ...files, ami: ungated })).toEqual([
+      "ami.yml: job images does not wait for the tests",
+      "ami.yml: job ami does not wait for the tests",
+    ]);
+    const old = files.dockerfiles.map((d) => d.replace(/^ARG NODE_VERSION=\d+/m, "ARG NODE_VERSION=20"));
+    expect(pipelineProblems({ ...files, dockerfiles: old })).toHaveLength(2);
+    expect(
+      pipelineProblems({ ...files, ci: files.ci.replace('node: ["20", "24"]', 'node: ["20"]') }),
+    ).toEqual(["ci.yml: Node 24 is not in the matrix"]);
   });
 });
