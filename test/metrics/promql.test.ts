@@ -40,6 +40,11 @@ describe("PromQL selector extraction", () => {
       names: ["x_total"],
     },
     { description: "functions only", expr: "time() - vector(1)", names: [] },
+    {
+      description: "newer functions the Prometheus grammar knows (no fixed list here)",
+      expr: 'sort_by_label(double_exponential_smoothing(a[10m], 0.5, 0.5), "pool") + {"quoted.metric", pool="p"}',
+      names: ["a", "quoted.metric"],
+    },
   ];
   it.each(cases)("$description", ({ expr, names }) => {
     expect(metricNamesOf(expr)).toEqual(names);

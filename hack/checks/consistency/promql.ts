@@ -1,9 +1,11 @@
 /**
- * Knows enough PromQL to say which series an expression reads: it tokenizes the expression,
- * skips strings, range/subquery brackets, function calls and label lists (`by (...)`,
- * `on (...)`, `group_left (...)`), and returns every vector selector with its label matchers.
- * It is not an evaluator; Prometheus itself checks the full grammar in the live test.
+ * Which series a PromQL expression reads, by the Prometheus project's own grammar
+ * (@prometheus-io/lezer-promql, the parser behind the Prometheus UI): every vector selector with
+ * its label matchers. Grafana variables outside strings (`$__rate_interval`, `${x}`, `[[x]]`,
+ * `$x`) are not PromQL; they are replaced by a duration inside `[...]` and a number elsewhere
+ * before parsing. Any syntax error (an unknown function included) throws PromqlError.
  */
+import { parser } from "@prometheus-io/lezer-promql";
 
 export interface Matcher {
   label: string;
@@ -17,214 +19,104 @@ export interface Selector {
   matchers: Matcher[];
 }
 
-type TokenKind = "ident" | "string" | "number" | "punct" | "var";
-interface Token {
-  kind: TokenKind;
-  text: string;
-  pos: number;
-}
-
-const AGGREGATIONS = new Set([
-  "sum",
-  "min",
-  "max",
-  "avg",
-  "group",
-  "stddev",
-  "stdvar",
-  "count",
-  "count_values",
-  "bottomk",
-  "topk",
-  "quantile",
-]);
-
-// prettier-ignore
-const FUNCTIONS = new Set([
-  "abs", "absent", "absent_over_time", "acos", "acosh", "asin", "asinh", "atan", "atanh", "avg_over_time",
-  "ceil", "changes", "clamp", "clamp_max", "clamp_min", "cos", "cosh", "count_over_time", "day_of_month",
-  "day_of_week", "day_of_year", "days_in_month", "deg", "delta", "deriv", "exp", "floor", "histogram_count",
-  "histogram_fraction", "histogram_quantile", "histogram_sum", "holt_winters", "hour", "idelta", "increase",
-  "irate", "label_join", "label_replace", "last_over_time", "ln", "log10", "log2", "max_over_time",
-  "min_over_time", "minute", "month", "pi", "predict_linear", "present_over_time", "quantile_over_time",
-  "rad", "rate", "resets", "round", "scalar", "sgn", "sin", "sinh", "sort", "sort_desc", "sqrt",
-  "stddev_over_time", "stdvar_over_time", "sum_over_time", "tan", "tanh", "time", "timestamp", "vector",
-  "year", "start", "end",
-]);
-
-/** Keywords followed by a parenthesised list of label names, not an expression. */
-const LABEL_LIST_KEYWORDS = new Set(["by", "without", "on", "ignoring", "group_left", "group_right"]);
-const KEYWORDS = new Set(["bool", "and", "or", "unless", "offset", "atan2", "inf", "nan"]);
-
-const PUNCT = ["==", "!=", "=~", "!~", "<=", ">=", "=", "<", ">", "+", "-", "*", "/", "%", "^", "(", ")"];
-const PUNCT_MORE = ["{", "}", ",", "@"];
-
-const IDENT = /^[a-zA-Z_:][a-zA-Z0-9_:]*/;
-const DURATION = /^(?:\d+(?:ms|[smhdwy]))+(?![a-zA-Z0-9_:])/;
-const NUMBER = /^(?:0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)/;
-const GRAFANA_VAR = /^(?:\$\{[^}]*\}|\$[a-zA-Z_][a-zA-Z0-9_]*|\[\[[^\]]*\]\])/;
-
 export class PromqlError extends Error {}
 
-function readString(expr: string, start: number): number {
-  const quote = expr[start];
-  let i = start + 1;
-  while (i < expr.length) {
-    const c = expr[i];
-    if (c === "\\" && quote !== "`") i += 2;
-    else if (c === quote) return i + 1;
-    else i += 1;
-  }
-  throw new PromqlError(`unterminated string starting at offset ${start}`);
-}
+type Tree = ReturnType<typeof parser.parse>;
+type Node = ReturnType<Tree["topNode"]["getChildren"]>[number];
 
-function tokenize(expr: string): Token[] {
-  const tokens: Token[] = [];
-  let i = 0;
-  while (i < expr.length) {
-    const c = expr[i] as string;
-    const rest = expr.slice(i);
-    if (/\s/.test(c)) {
+const GRAFANA_VAR = /^(?:\$\{[^}]*\}|\$[a-zA-Z_][a-zA-Z0-9_]*|\[\[[^\]]*\]\])/;
+const OPS: Record<string, Matcher["op"]> = { EqlSingle: "=", Neq: "!=", EqlRegex: "=~", NeqRegex: "!~" };
+
+/** Grafana variables outside strings → `5m` in a range/subquery bracket, `1` elsewhere. */
+function withoutGrafanaVars(expr: string): string {
+  let out = "";
+  let quote: string | undefined;
+  let bracket = 0;
+  for (let i = 0; i < expr.length;) {
+    const c = expr[i]!;
+    if (quote) {
+      out += c;
+      if (c === "\\" && quote !== "`") {
+        out += expr[i + 1] ?? "";
+        i += 2;
+        continue;
+      }
+      if (c === quote) quote = undefined;
       i += 1;
-    } else if (c === "#") {
-      const nl = expr.indexOf("\n", i);
-      i = nl < 0 ? expr.length : nl + 1;
-    } else if (c === '"' || c === "'" || c === "`") {
-      const end = readString(expr, i);
-      tokens.push({ kind: "string", text: expr.slice(i + 1, end - 1), pos: i });
-      i = end;
-    } else if (rest.startsWith("[[") || c === "$") {
-      const m = GRAFANA_VAR.exec(rest);
-      if (!m) throw new PromqlError(`stray "${c}" at offset ${i}`);
-      tokens.push({ kind: "var", text: m[0], pos: i });
-      i += m[0].length;
-    } else if (c === "[") {
-      // Range or subquery: a duration (maybe a Grafana variable), never a selector.
-      const end = expr.indexOf("]", i);
-      if (end < 0) throw new PromqlError(`unclosed "[" at offset ${i}`);
-      i = end + 1;
-    } else if (DURATION.test(rest)) {
-      const m = DURATION.exec(rest) as RegExpExecArray;
-      tokens.push({ kind: "number", text: m[0], pos: i });
-      i += m[0].length;
-    } else if (NUMBER.test(rest)) {
-      const m = NUMBER.exec(rest) as RegExpExecArray;
-      tokens.push({ kind: "number", text: m[0], pos: i });
-      i += m[0].length;
-    } else if (IDENT.test(rest)) {
-      const m = IDENT.exec(rest) as RegExpExecArray;
-      tokens.push({ kind: "ident", text: m[0], pos: i });
-      i += m[0].length;
-    } else {
-      const p = [...PUNCT, ...PUNCT_MORE].find((op) => rest.startsWith(op));
-      if (!p) throw new PromqlError(`unexpected "${c}" at offset ${i}`);
-      tokens.push({ kind: "punct", text: p, pos: i });
-      i += p.length;
+      continue;
     }
+    const v = GRAFANA_VAR.exec(expr.slice(i));
+    if (v && (c === "$" || expr.startsWith("[[", i))) {
+      out += bracket > 0 ? "5m" : "1";
+      i += v[0].length;
+      continue;
+    }
+    if (c === '"' || c === "'" || c === "`") quote = c;
+    else if (c === "[") bracket += 1;
+    else if (c === "]") bracket -= 1;
+    out += c;
+    i += 1;
   }
-  return tokens;
+  return out;
 }
 
-function isPunct(t: Token | undefined, text: string): boolean {
-  return t !== undefined && t.kind === "punct" && t.text === text;
-}
-
-/** Index just past the `)` matching the `(` at `open`. */
-function skipParens(tokens: Token[], open: number): number {
-  let depth = 0;
-  for (let i = open; i < tokens.length; i++) {
-    const t = tokens[i];
-    if (isPunct(t, "(")) depth += 1;
-    else if (isPunct(t, ")")) {
-      depth -= 1;
-      if (depth === 0) return i + 1;
-    }
-  }
-  throw new PromqlError(`unbalanced "(" at offset ${tokens[open]?.pos ?? 0}`);
-}
-
-/** Parses `{ label op "value", ... }` starting at the `{`; returns the matchers and the index after `}`. */
-function readMatchers(tokens: Token[], open: number): { matchers: Matcher[]; next: number } {
-  const matchers: Matcher[] = [];
-  let i = open + 1;
-  for (;;) {
-    const t = tokens[i];
-    if (t === undefined) throw new PromqlError(`unclosed "{" at offset ${tokens[open]?.pos ?? 0}`);
-    if (isPunct(t, "}")) return { matchers, next: i + 1 };
-    const op = tokens[i + 1];
-    const value = tokens[i + 2];
-    if (
-      t.kind !== "ident" ||
-      op?.kind !== "punct" ||
-      !["=", "!=", "=~", "!~"].includes(op.text) ||
-      value?.kind !== "string"
-    ) {
-      throw new PromqlError(`bad label matcher at offset ${t.pos}`);
-    }
-    matchers.push({ label: t.text, op: op.text as Matcher["op"], value: value.text });
-    i += 3;
-    if (isPunct(tokens[i], ",")) i += 1;
-    else if (!isPunct(tokens[i], "}"))
-      throw new PromqlError(`expected "," or "}" at offset ${tokens[i]?.pos}`);
+function unquote(lit: string): string {
+  const q = lit[0];
+  const inner = lit.slice(1, -1);
+  if (q === "`") return inner;
+  try {
+    return JSON.parse(q === '"' ? lit : `"${inner.replace(/\\'/g, "'").replace(/"/g, '\\"')}"`) as string;
+  } catch {
+    return inner;
   }
 }
 
 /** Every vector selector the expression reads, in order of appearance. Throws PromqlError on bad syntax. */
 export function selectorsOf(expr: string): Selector[] {
-  const tokens = tokenize(expr);
-  let depth = 0;
-  for (const t of tokens) {
-    if (isPunct(t, "(")) depth += 1;
-    else if (isPunct(t, ")") && --depth < 0) throw new PromqlError(`unbalanced ")" at offset ${t.pos}`);
+  const src = withoutGrafanaVars(expr);
+  const tree = parser.parse(src);
+  const text = (n: Node): string => src.slice(n.from, n.to);
+  let error: number | undefined;
+  tree.iterate({
+    enter: (n) => {
+      if (n.type.isError && error === undefined) error = n.from;
+    },
+  });
+  if (error !== undefined) {
+    throw new PromqlError(
+      `syntax error at offset ${error} near ${JSON.stringify(src.slice(error, error + 20))}`,
+    );
   }
-  if (depth !== 0) throw new PromqlError(`${depth} unclosed "("`);
   const out: Selector[] = [];
-  let i = 0;
-  while (i < tokens.length) {
-    const t = tokens[i] as Token;
-    const next = tokens[i + 1];
-    if (t.kind === "ident") {
-      const lower = t.text.toLowerCase();
-      if (LABEL_LIST_KEYWORDS.has(lower) && isPunct(next, "(")) {
-        i = skipParens(tokens, i + 1);
-        continue;
+  tree.iterate({
+    enter: (ref) => {
+      if (ref.name !== "VectorSelector") return;
+      const node = ref.node;
+      let metric = node.getChild("Identifier") ? text(node.getChild("Identifier")!) : undefined;
+      const matchers: Matcher[] = [];
+      for (const m of node.getChild("LabelMatchers")?.getChildren("UnquotedLabelMatcher") ?? []) {
+        matchers.push(matcher(text(m.getChild("LabelName")!), m, text));
       }
-      const aggregationWithClause =
-        AGGREGATIONS.has(lower) &&
-        next?.kind === "ident" &&
-        ["by", "without"].includes(next.text.toLowerCase());
-      if (KEYWORDS.has(lower) || LABEL_LIST_KEYWORDS.has(lower) || aggregationWithClause) {
-        i += 1;
-        continue;
+      for (const m of node.getChild("LabelMatchers")?.getChildren("QuotedLabelMatcher") ?? []) {
+        matchers.push(
+          matcher(unquote(text(m.getChild("QuotedLabelName")!.getChild("StringLiteral")!)), m, text),
+        );
       }
-      if (isPunct(next, "(")) {
-        if (!FUNCTIONS.has(t.text) && !AGGREGATIONS.has(lower)) {
-          throw new PromqlError(`unknown function "${t.text}" at offset ${t.pos}`);
-        }
-        i += 1;
-        continue;
-      }
-      if (isPunct(next, "{")) {
-        const { matchers, next: after } = readMatchers(tokens, i + 1);
-        out.push({ metric: t.text, matchers });
-        i = after;
-      } else {
-        out.push({ metric: t.text, matchers: [] });
-        i += 1;
-      }
-      continue;
-    }
-    if (isPunct(t, "{")) {
-      const { matchers, next: after } = readMatchers(tokens, i);
+      const quotedName = node.getChild("LabelMatchers")?.getChild("QuotedLabelName");
+      if (quotedName) metric = unquote(text(quotedName.getChild("StringLiteral")!));
       const name = matchers.find((m) => m.label === "__name__" && m.op === "=");
-      out.push({ metric: name?.value, matchers: matchers.filter((m) => m !== name) });
-      i = after;
-      continue;
-    }
-    if (isPunct(t, "}")) throw new PromqlError(`unbalanced "}" at offset ${t.pos}`);
-    i += 1;
-  }
+      if (metric === undefined && name) metric = name.value;
+      out.push({ metric, matchers: matchers.filter((m) => m !== name) });
+    },
+  });
   return out;
+}
+
+function matcher(label: string, m: Node, text: (n: Node) => string): Matcher {
+  const op = m.getChild("MatchOp")?.firstChild?.name ?? "";
+  const value = m.getChildren("StringLiteral").at(-1);
+  if (!OPS[op] || !value) throw new PromqlError(`bad label matcher ${JSON.stringify(text(m))}`);
+  return { label, op: OPS[op], value: unquote(text(value)) };
 }
 
 /** Metric names only (deduplicated); selectors without a literal name are left out. */

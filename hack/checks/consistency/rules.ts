@@ -5,7 +5,7 @@
  */
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { parseYaml, type YamlValue } from "./yaml-lite.js";
+import { parseYaml, type YamlValue } from "./yaml.js";
 
 export interface Rule {
   kind: "alert" | "record";
