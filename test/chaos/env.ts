@@ -56,6 +56,8 @@ export interface ReconcilerChild extends Child {
 
 export interface GatewayChild extends Child {
   url: string;
+  /** `/metrics` on the gateway's own metrics port. */
+  metricsUrl: string;
 }
 
 export interface ChaosWorld {
@@ -220,6 +222,7 @@ export async function spawnGateway(
   extra: string[] = [],
 ): Promise<GatewayChild> {
   const port = await freePort();
+  const metricsPort = await freePort();
   const c = track(
     spawn(
       process.execPath,
@@ -234,6 +237,9 @@ export async function spawnGateway(
         String(port),
         // Defaults for what `extra` does not name (a flag given twice becomes an array).
         ...(extra.includes("--ready-timeout-ms") ? [] : ["--ready-timeout-ms", "5000"]),
+        // Metrics on a free port of their own (the flag's default, 9464, may be taken here).
+        "--metrics-port",
+        String(metricsPort),
         "--retry-after-seconds",
         "1",
         ...extra,
@@ -254,7 +260,7 @@ export async function spawnGateway(
     20_000,
     50,
   );
-  return { ...c, url };
+  return { ...c, url, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` };
 }
 
 /**

@@ -148,7 +148,7 @@ async function main(): Promise<void> {
         reconcilerRssMB: round(rssBytes(rec.pid) / 2 ** 20),
         gatewayRssMB: round(rssBytes(gw.pid) / 2 ** 20),
         reconcilerLagP99Ms: round((await lagP99(rec.metricsUrl)) * 1000),
-        gatewayLagP99Ms: round((await lagP99(`${gw.url}/metrics`)) * 1000),
+        gatewayLagP99Ms: round((await lagP99(gw.metricsUrl)) * 1000),
         redisUsedMB: round(used / 2 ** 20, 3),
         claimRecords,
         claimsServed: traffic.ledger.served.length,
