@@ -7,6 +7,7 @@ export {
   problemType,
   type Problem,
   type ProblemKind,
+  type ProblemExtra,
 } from "./problem.js";
 export {
   ClaimRequestSchema,

@@ -70,6 +70,7 @@ const common = {
     "WWW-Authenticate": { schema: { type: "string" } },
   }),
   "405": problemResponse("method not allowed on this path"),
+  "408": { description: "headers or body sent too slowly: the connection is cut (no body)" },
   "413": problemResponse("body over 16 KiB"),
   "500": problemResponse("internal error"),
 };
@@ -114,9 +115,13 @@ export function openApiDocument(version: string): Record<string, unknown> {
             },
             ...common,
             "409": problemResponse("the Idempotency-Key was used for another user"),
+            "429": problemResponse("over the per-user or per-token quota of live claims", retryAfter),
             "410": problemResponse("the claim of this Idempotency-Key has ended"),
             "502": problemResponse("the task could not start the session"),
-            "503": problemResponse("no task ready within waitMs, or Redis unavailable: retry", retryAfter),
+            "503": problemResponse(
+              "no task ready within waitMs, the waiting queue full, or Redis unavailable: retry",
+              retryAfter,
+            ),
           },
         },
       },

@@ -16,6 +16,7 @@ export const PROBLEMS = {
   "method-not-allowed": "Method not allowed",
   "payload-too-large": "The request body is too large",
   "idempotency-conflict": "The Idempotency-Key belongs to another claim",
+  "quota-exceeded": "Too many live claims",
   "claim-ended": "The claim has ended",
   "claim-waiting": "The claim is still waiting for a task",
   "no-task-ready": "No task was ready in time",
@@ -43,16 +44,30 @@ export const ProblemSchema = z
     field: z.string().optional().meta({ description: "the offending field (body field or header)" }),
     claimId: z.string().optional().meta({ description: "the claim this problem is about" }),
     state: z.string().optional().meta({ description: "the claim's state, when it has ended" }),
+    quota: z
+      .enum(["user", "client", "waiting"])
+      .optional()
+      .meta({ description: "the quota that refused the claim (per user, per bearer token, queue bound)" }),
+    limit: z.int().min(0).optional().meta({ description: "that quota's limit" }),
   })
   .meta({ id: "Problem", description: "RFC 9457 problem details" });
 
 export type Problem = z.infer<typeof ProblemSchema>;
 
+/** The extension members a problem may carry beside the RFC 9457 ones. */
+export interface ProblemExtra {
+  field?: string;
+  claimId?: string;
+  state?: string;
+  quota?: "user" | "client" | "waiting";
+  limit?: number;
+}
+
 export function problem(
   kind: ProblemKind,
   status: number,
   detail: string,
-  extra: { field?: string; claimId?: string; state?: string } = {},
+  extra: ProblemExtra = {},
 ): Problem {
   return { type: problemType(kind), title: PROBLEMS[kind], status, detail, ...extra };
 }

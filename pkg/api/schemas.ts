@@ -47,9 +47,18 @@ const count = z.int().min(0);
 export const PoolSummarySchema = z
   .strictObject({
     pool: z.string(),
-    tasks: z.strictObject({ starting: count, warm: count, claimed: count, draining: count }),
+    tasks: z.strictObject({
+      starting: count.nullable().meta({ description: "from the reconciler's last count; null before one" }),
+      warm: count,
+      claimed: count,
+      draining: count.nullable().meta({ description: "from the reconciler's last count; null before one" }),
+    }),
     waiting: count.meta({ description: "claims queued for a task" }),
     oldestWarmAgeMs: count.meta({ description: "age of the oldest idle warm task (0 when none)" }),
+    countedAt: z.iso
+      .datetime()
+      .nullable()
+      .meta({ description: "when the reconciler counted starting and draining; null when it never did" }),
   })
   .meta({ id: "PoolSummary" });
 

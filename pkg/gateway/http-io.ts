@@ -3,7 +3,7 @@
  * error leaves as RFC 9457 problem details (pkg/api/problem.ts), whatever the route.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { PROBLEM_CONTENT_TYPE, problem, type ProblemKind } from "../api/index.js";
+import { PROBLEM_CONTENT_TYPE, problem, type ProblemExtra, type ProblemKind } from "../api/index.js";
 
 /** Default problem kind of a status, when the thrower names none. */
 const KIND_OF: Record<number, ProblemKind> = {
@@ -22,7 +22,7 @@ export class HttpError extends Error {
     readonly status: number,
     message: string,
     readonly headers: Record<string, string> = {},
-    readonly extra: { field?: string; claimId?: string; state?: string; kind?: ProblemKind } = {},
+    readonly extra: ProblemExtra & { kind?: ProblemKind } = {},
   ) {
     super(message);
     this.kind = extra.kind ?? KIND_OF[status] ?? "internal";
@@ -40,15 +40,12 @@ export function sendProblem(
   status: number,
   kind: ProblemKind,
   detail: string,
-  extra: { field?: string; claimId?: string; state?: string } = {},
+  extra: ProblemExtra = {},
   headers: Record<string, string> = {},
 ): void {
   const field = extra.field ?? (status === 400 ? fieldOf(detail) : undefined);
-  const body = problem(kind, status, detail, {
-    ...(field !== undefined ? { field } : {}),
-    ...(extra.claimId !== undefined ? { claimId: extra.claimId } : {}),
-    ...(extra.state !== undefined ? { state: extra.state } : {}),
-  });
+  const given = Object.entries({ ...extra, field }).filter(([, v]) => v !== undefined);
+  const body = problem(kind, status, detail, Object.fromEntries(given) as ProblemExtra);
   sendJson(res, status, body, { "content-type": `${PROBLEM_CONTENT_TYPE}; charset=utf-8`, ...headers });
 }
 

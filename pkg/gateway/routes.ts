@@ -77,16 +77,20 @@ export async function postClaim(
   switch (r.outcome) {
     case "rejected":
       if (r.quota === "waiting")
-        return sendJson(
+        return sendProblem(
           res,
           503,
-          { error: `no task ready: ${r.reason}`, quota: r.quota },
+          "no-task-ready",
+          `no task ready: ${r.reason}`,
+          { quota: r.quota },
           { "retry-after": String(ctx.retryAfterSeconds) },
         );
-      return sendJson(
+      return sendProblem(
         res,
         429,
-        { error: `quota exceeded: ${r.reason}`, quota: r.quota, limit: r.limit },
+        "quota-exceeded",
+        `quota exceeded: ${r.reason}`,
+        { quota: r.quota, limit: r.limit },
         { "retry-after": String(ctx.retryAfterSeconds) },
       );
     case "ready":

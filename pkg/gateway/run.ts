@@ -189,3 +189,43 @@ function configProblems(cfg: GatewayConfig, maxLeaseSeconds: number): string[] {
     p.push(`defaultLeaseSeconds: must not exceed maxLeaseSeconds (${maxLeaseSeconds})`);
   return p;
 }
+
+/** The metrics port: `/metrics` (gauges refreshed first) and `/healthz`, nothing else. */
+async function serveMetrics(
+  registry: Registry,
+  service: ClaimService,
+  host: string,
+  port: number,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0];
+    void (async () => {
+      if (path === "/metrics" && req.method === "GET") {
+        await service.refreshGauges().catch(() => undefined);
+        const text = await registry.metrics();
+        res.writeHead(200, { "content-type": registry.contentType });
+        return res.end(text);
+      }
+      if (path === "/healthz") {
+        res.writeHead(200, { "content-type": "application/json" });
+        return res.end('{"status":"ok"}');
+      }
+      res.writeHead(404, { "content-type": "text/plain" });
+      res.end("not found: this port serves /metrics and /healthz\n");
+    })().catch(() => res.destroy());
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const h = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
+  return {
+    url: `http://${h}:${addr.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

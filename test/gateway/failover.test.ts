@@ -83,8 +83,8 @@ describe("gateway across a Redis role change (real REPLICAOF)", () => {
         "readyz fails on a replica",
         async () => (await fetch(`${gw.url}/readyz`)).status === 503,
       );
-      const ready = (await (await fetch(`${gw.url}/readyz`)).json()) as { error: string };
-      expect(ready.error).toMatch(/read-only replica/);
+      const ready = (await (await fetch(`${gw.url}/readyz`)).json()) as { detail: string };
+      expect(ready.detail).toMatch(/read-only replica/);
 
       await admin.call("REPLICAOF", "NO", "ONE");
       await waitFor("readyz after promotion", async () => (await fetch(`${gw.url}/readyz`)).status === 200);

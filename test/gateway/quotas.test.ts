@@ -95,7 +95,7 @@ describe("per-user and per-token quotas, bounded waiting, lease cap", () => {
     const a3 = await post(w.urls[0]!, "/v1/claims", { userId: "alice" });
     expect(a3.status).toBe(429);
     expect(a3.json).toMatchObject({ quota: "user", limit: 2 });
-    expect(a3.json.error).toMatch(
+    expect(a3.json.detail).toMatch(
       /quota exceeded: user alice already holds 2 live claims \(the per-user quota\)/,
     );
     expect(a3.retryAfter).toBe("4");
@@ -162,7 +162,7 @@ describe("per-user and per-token quotas, bounded waiting, lease cap", () => {
     const over = await post(w.urls[0]!, "/v1/claims", { userId: "u3" }, TOKEN_A);
     expect(over.status).toBe(429);
     expect(over.json).toMatchObject({ quota: "client", limit: 2 });
-    expect(over.json.error).toMatch(/this client \(bearer token\) already holds 2 live claims/);
+    expect(over.json.detail).toMatch(/this client \(bearer token\) already holds 2 live claims/);
     expect((await post(w.urls[0]!, "/v1/claims", { userId: "u3" }, TOKEN_B)).status).toBe(201);
     // No token in any Redis key: the quota is keyed by a digest.
     const keys = await redis.keys(`${w.keys.prefix}quota:*`);
@@ -177,7 +177,7 @@ describe("per-user and per-token quotas, bounded waiting, lease cap", () => {
     const over = await post(w.urls[0]!, "/v1/claims", { userId: "wait3", waitMs: 30_000 });
     expect(over.status).toBe(503);
     expect(over.retryAfter).toBe("4");
-    expect(over.json.error).toMatch(/waiting queue is full \(2 claims waiting\)/);
+    expect(over.json.detail).toMatch(/waiting queue is full \(2 claims waiting\)/);
     expect(await redis.llen(w.keys.waiting)).toBe(2);
     const text = await (await fetch(`${w.urls[0]!}/metrics`)).text();
     expect(text).toContain(`warmpool_claims_total{pool="${w.pool}",outcome="rejected"} 1`);
@@ -190,14 +190,14 @@ describe("per-user and per-token quotas, bounded waiting, lease cap", () => {
     await registerWarm(redis, w.pool, 2);
     const long = await post(w.urls[0]!, "/v1/claims", { userId: "erin", leaseSeconds: 601 });
     expect(long.status).toBe(400);
-    expect(long.json.error).toMatch(/leaseSeconds: must be between 5 and 600/);
+    expect(long.json.detail).toMatch(/leaseSeconds: must be between 5 and 600/);
     const ok = await post(w.urls[0]!, "/v1/claims", { userId: "erin", leaseSeconds: 600 });
     expect(ok.status).toBe(201);
     const hb = await post(w.urls[0]!, `/v1/claims/${String(ok.json.claimId)}/heartbeat`, {
       leaseSeconds: 7_200,
     });
     expect(hb.status).toBe(400);
-    expect(hb.json.error).toMatch(/leaseSeconds: must be between 5 and 600/);
+    expect(hb.json.detail).toMatch(/leaseSeconds: must be between 5 and 600/);
 
     // On-call sets a 24 h lease in the desired state: claims naming none still get at most 600 s.
     await redis.set(w.keys.config, JSON.stringify({ leaseSeconds: 86_400 }));

@@ -49,6 +49,7 @@ run "least_privilege_on_ec2" {
         data.aws_iam_policy_document.control_execution, data.aws_iam_policy_document.pool_execution,
         data.aws_iam_policy_document.ecs_tasks_assume, data.aws_iam_policy_document.ec2_assume,
         data.aws_iam_policy_document.efs, data.aws_iam_policy_document.pool_task_efs_root,
+        data.aws_iam_policy_document.reconciler_feed[0],
         ] : [
         for s in d.statement : [
           for a in coalesce(s.actions, toset([])) : a != "*" && !endswith(a, ":*") && (
