@@ -122,7 +122,7 @@ variable "redis_acl_selectors" {
 }
 
 locals {
-  redis_rbac  = local.create_redis && var.redis_user_passwords != null
+  redis_rbac  = local.create_redis && nonsensitive(var.redis_user_passwords != null) # whether, not what: for_each needs it plain
   redis_roles = local.redis_rbac ? toset(["reconciler", "gateway", "bridge", "ctl"]) : toset([])
   redis_access = {
     for r, a in(var.redis_acl_selectors ? local.redis_acl_access : local.redis_acl_access_flat) :

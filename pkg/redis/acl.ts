@@ -132,7 +132,8 @@ const ROLES: Record<RedisRole, RoleAcl> = {
       },
       { commands: ["rpush"], keys: [inbox, waiting] },
       { commands: ["pexpire"], keys: [claim] },
-      { commands: ["zpopmin", "zadd", "zrem", "zscore", "zcard"], keys: [warm, claims] },
+      // zrange: GET /v1/pool reads the oldest warm task (pkg/claims/summary.ts).
+      { commands: ["zpopmin", "zadd", "zrem", "zscore", "zcard", "zrange"], keys: [warm, claims] },
       { commands: ["lrem", "llen"], keys: [waiting] },
       { commands: ["smembers", "scard"], keys: [tasks] },
       { commands: ["xadd"], keys: [events] },

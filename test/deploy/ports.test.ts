@@ -91,7 +91,7 @@ function codeDefaultsTest(code: CodePorts): string {
   const assert = (cond: string, msg: string): string =>
     `  assert {\n    condition     = ${cond}\n    error_message = "${msg}"\n  }\n`;
   return (
-    `${head}run "defaults_match_the_code" {\n  command = plan\n` +
+    `${head}run "defaults_match_the_code" {\n  command = apply\n` +
     assert(
       `var.gateway_port == ${code.gatewayApi}`,
       `gateway_port must default to the gateway's --port (${code.gatewayApi})`,
