@@ -66,6 +66,8 @@ const FUNCTIONS: Record<string, (args: Value[], dir: string) => Value> = {
   concat: (a) => a.flatMap((v) => asList(v, "concat")),
   merge: (a) => Object.assign({}, ...a.filter((v) => v !== null)),
   tostring: (a) => (a[0] === null || a[0] instanceof Unknown ? a[0]! : asString(a[0]!, "tostring")),
+  // Sensitivity is Terraform's bookkeeping; the value is the value.
+  nonsensitive: (a) => a[0]!,
   tonumber: (a) => Number(a[0]),
   toset: (a) => [...new Set(asList(a[0]!, "toset"))],
   tolist: (a) => asList(a[0]!, "tolist"),
@@ -253,6 +255,7 @@ export class Evaluator {
       "element",
       "tostring",
       "format",
+      "nonsensitive",
     ];
     if (!passThrough.includes(name) && values.some((v) => v instanceof Unknown)) return new Unknown(src);
     return fn(values, this.dir);
