@@ -63,6 +63,20 @@ export function runScenario(m: Metrics, tickMs = 200): Scenario {
   // sees a throttle, and those series stay absent, as in a process that does not initialise
   // them: the panels over them must still show 0, not "no data".
   m.configRejectionsTotal.inc(h, 0);
+  // Observing ECS: both pools on the event feed; healthy's is up with no drift, broken's is down
+  // and every relist finds the cache wrong.
+  for (const [labels, up, drift] of [
+    [h, 1, 0],
+    [b, 0, 4],
+  ] as const) {
+    for (const mode of ["list", "feed", "relist-only"] as const)
+      m.observeMode.set({ ...labels, mode }, mode === "feed" ? 1 : 0);
+    m.feedUp.set(labels, up);
+    m.relistDrift.set(labels, drift);
+    m.ecsBudget.set({ ...labels, family: "read" }, 2);
+    m.ecsBudget.set({ ...labels, family: "write" }, 4);
+  }
+  m.cacheDriftTotal.inc({ ...h, kind: "full" }, 0);
   m.runTaskFailuresTotal.inc({ ...h, reason: "RESOURCE:CPU" }, 1);
   m.leaseExpiriesTotal.inc(h, 1);
 
@@ -91,6 +105,7 @@ export function runScenario(m: Metrics, tickMs = 200): Scenario {
       m.awsRequestDuration.observe({ ...h, api }, 0.05);
     }
     m.awsRequestsTotal.inc({ ...b, api: "RunTask", outcome: "ok" });
+    m.awsRequestsTotal.inc({ ...b, api: "DescribeTasks", outcome: "ok" });
     m.awsRequestsTotal.inc({ ...b, api: "RunTask", outcome: "throttled" }, 2);
     m.awsRequestDuration.observe({ ...b, api: "RunTask" }, 1.5);
 
@@ -100,6 +115,14 @@ export function runScenario(m: Metrics, tickMs = 200): Scenario {
     m.runTaskFailuresTotal.inc({ ...b, reason: "RESOURCE:CPU" });
     m.leaseExpiriesTotal.inc(b, 3);
     m.configRejectionsTotal.inc(b);
+
+    m.feedEventsTotal.inc({ ...h, outcome: "applied" }, 3);
+    m.feedEventLag.observe(h, 0.4);
+    m.feedEventsTotal.inc({ ...b, outcome: "stale" });
+    m.feedEventLag.observe(b, 90);
+    m.relistsTotal.inc({ ...h, kind: "targeted", result: "ok" });
+    m.relistsTotal.inc({ ...b, kind: "full", result: "ok" });
+    m.cacheDriftTotal.inc({ ...b, kind: "full" }, 4);
   };
   tick();
   const timer = setInterval(tick, tickMs);
