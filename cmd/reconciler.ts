@@ -10,6 +10,7 @@ import {
   LAUNCH_TYPES,
   LOG_LEVELS,
   OBSERVE,
+  startFleetProcess,
   startReconcilerProcess,
 } from "../pkg/reconciler/index.js";
 
@@ -18,7 +19,41 @@ export const reconcilerCommand: CommandModule<object, Record<string, unknown>> =
   describe: "run the control loop that keeps the pool at its desired state (leader-elected)",
   builder: (y) =>
     y
-      .option(F.pool, { type: "string", describe: "pool name (ECS startedBy, Redis key prefix)" })
+      .option(F.pool, {
+        type: "string",
+        describe: "pool name (ECS startedBy, Redis key prefix): serve this one pool (the default mode)",
+      })
+      .option(F.pools, {
+        type: "string",
+        describe: "serve these registered pools (comma separated), shared with other replicas",
+      })
+      .option(F.poolSelector, {
+        type: "string",
+        describe: "serve the registered pools with these labels (k=v,k=v), shared with other replicas",
+      })
+      .option(F.allPools, {
+        type: "boolean",
+        describe: "serve every registered pool (`warmpool ctl pool create`), shared with other replicas",
+      })
+      .option(F.fleetTtl, {
+        type: "string",
+        describe:
+          "many pools: a replica not heard from for this long is gone and its pools move (default 5s)",
+      })
+      .option(F.awsAccount, {
+        type: "string",
+        describe: "many pools: account name of the shared ECS budget's Redis key (default `default`)",
+      })
+      .option(F.budgetEcsRead, {
+        type: "number",
+        describe:
+          "many pools: List/Describe calls/s every pool and replica of the account and region spend together (default 2; ECS allows 20)",
+      })
+      .option(F.budgetEcsWrite, {
+        type: "number",
+        describe:
+          "many pools: Run/Stop calls/s every pool and replica of the account and region spend together (default 4; ECS allows 40)",
+      })
       .option(F.cluster, { type: "string", describe: "ECS cluster name or ARN" })
       .option(F.taskDefinition, {
         type: "string",
@@ -129,12 +164,16 @@ export const reconcilerCommand: CommandModule<object, Record<string, unknown>> =
         "run against AWS",
       )
       .example(
+        "$0 reconciler --all-pools --cluster prod --task-definition agent --budget-ecs-read 4 --budget-ecs-write 8",
+        "serve every registered pool, sharing them with the other replicas started the same way",
+      )
+      .example(
         "WARMPOOL_POOL=dev WARMPOOL_CLUSTER=default WARMPOOL_TASK_DEFINITION=agent $0 reconciler --endpoint-url http://127.0.0.1:4566",
         "run against the local emulator, configured from the environment",
       ),
   handler: async (argv) => {
     const cfg = buildConfig(argv);
-    const proc = await startReconcilerProcess(cfg);
+    const proc = cfg.fleet ? await startFleetProcess(cfg) : await startReconcilerProcess(cfg);
     await new Promise<void>((resolve) => {
       const done = (): void => {
         process.off("SIGTERM", done);

@@ -6,7 +6,7 @@
  */
 import PQueue from "p-queue";
 import { backoffMs, classifyError } from "./errors.js";
-import { TokenBucket } from "./token-bucket.js";
+import { TokenBucket, type CallBudget } from "./token-bucket.js";
 import type { BucketLimit } from "./types.js";
 
 export interface RetryPolicy {
@@ -26,6 +26,11 @@ export type CallerMetrics = Pick<Metrics, "awsRequestsTotal" | "awsRequestDurati
 export interface CallerOptions<F extends string> {
   pool: string;
   limits: Record<F, BucketLimit>;
+  /**
+   * Budgets shared beyond this process (the account's, in Redis), spent after the local bucket:
+   * the local one paces this pool, the shared one holds every pool and replica to one limit.
+   */
+  shared?: Partial<Record<F, CallBudget>>;
   /** Calls in flight at once per family. */
   concurrency?: number;
   retry?: Partial<RetryPolicy>;
@@ -64,6 +69,7 @@ export class Caller<A extends string, F extends string> {
         res = (await queue.add(
           async () => {
             await bucket.take(signal);
+            await this.opts.shared?.[family]?.take(this.opts.pool, 1, signal);
             this.depth(api, -1);
             const end = this.opts.metrics?.awsRequestDuration.startTimer({ pool: this.opts.pool, api });
             try {

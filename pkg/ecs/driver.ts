@@ -13,6 +13,7 @@ import {
 import type { Metrics } from "../metrics/index.js";
 import type { EcsTask } from "../plan/index.js";
 import { Caller, type RetryPolicy } from "./caller.js";
+import type { CallBudget } from "./token-bucket.js";
 import { isPoolTask, poolGroup, taskIdOf, toEcsTask } from "./to-ecs-task.js";
 import {
   API_FAMILY,
@@ -55,6 +56,8 @@ export interface EcsDriverOptions {
    */
   placementStrategy?: PlacementStrategy[];
   limits?: Partial<Record<ApiFamily, BucketLimit>>;
+  /** The account's shared budget per family (pkg/budget), spent after the local bucket. */
+  budgets?: Partial<Record<ApiFamily, CallBudget>>;
   /** Calls in flight at once per family. */
   concurrency?: number;
   retry?: Partial<RetryPolicy>;
@@ -91,6 +94,7 @@ export class EcsDriver implements TaskReader, TaskWriter {
     this.caller = new Caller((api: EcsApi) => API_FAMILY[api], {
       pool: opts.pool,
       limits: { read: limit("read"), write: limit("write") },
+      ...(opts.budgets ? { shared: opts.budgets } : {}),
       concurrency: opts.concurrency ?? 10,
       ...(opts.retry ? { retry: opts.retry } : {}),
       ...(opts.metrics ? { metrics: opts.metrics } : {}),

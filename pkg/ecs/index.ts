@@ -9,7 +9,7 @@ export {
 export { Caller, DEFAULT_RETRY, type CallerMetrics, type CallerOptions, type RetryPolicy } from "./caller.js";
 export { observeEcs, type EcsObservation, type ObserveOptions } from "./observe.js";
 export { launchTasks, type LaunchResult } from "./launch.js";
-export { TokenBucket } from "./token-bucket.js";
+export { TokenBucket, type CallBudget } from "./token-bucket.js";
 export { classifyError, backoffMs, type ErrorClass } from "./errors.js";
 export {
   taskIdOf,

@@ -1,6 +1,15 @@
 import { sleep } from "../util/index.js";
 
 /**
+ * Where an AWS call's permission comes from: a local bucket (one process) or a budget the whole
+ * account shares (pkg/budget's `SharedBudget`, every pool and replica). `take` resolves once
+ * `cost` calls may be sent for `pool`, and rejects when `signal` aborts.
+ */
+export interface CallBudget {
+  take(pool: string, cost: number, signal?: AbortSignal): Promise<void>;
+}
+
+/**
  * A client-side token bucket mirroring the server's, so the driver spends ECS's budget evenly
  * instead of bursting into ThrottlingException. `penalize()` empties it when the server throttles
  * anyway (another client shares the account's bucket), which is what keeps calls bounded during
@@ -43,6 +52,15 @@ export class TokenBucket {
       if (wait === 0) return;
       await sleep(wait, signal);
     }
+  }
+
+  /** This bucket as a `CallBudget` (one process's, so the pool does not matter). */
+  asBudget(): CallBudget {
+    return {
+      take: async (_pool, cost, signal) => {
+        for (let i = 0; i < cost; i++) await this.take(signal);
+      },
+    };
   }
 
   /** The server said "Rate exceeded": start again from an empty bucket. */

@@ -216,6 +216,18 @@ export function createMetrics(registry = new Registry(), opts: { defaults?: bool
       labelNames: ["pool", "family"],
       registers: r,
     }),
+    awsBudget: new Gauge({
+      name: M.awsBudget,
+      help: "Calls per second every pool and replica of the account and region may spend together, by API class (the shared budget in Redis).",
+      labelNames: ["account", "region", "api"],
+      registers: r,
+    }),
+    awsBudgetSpent: new Counter({
+      name: M.awsBudgetSpent,
+      help: "Calls this process took from the account's shared budget, by API class (the sum over replicas is the account's spend; per pool: warmpool_aws_requests_total).",
+      labelNames: ["account", "region", "api"],
+      registers: r,
+    }),
     observeMode: new Gauge({
       name: M.observeMode,
       help: "1 for how the reconciler observes ECS: list (every pass), feed (cache + event feed), relist-only (cache, no feed configured).",

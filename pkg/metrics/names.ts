@@ -45,6 +45,9 @@ export const M = {
   relistsTotal: "warmpool_relists_total",
   cacheDriftTotal: "warmpool_cache_drift_tasks_total",
   relistDrift: "warmpool_relist_drift_tasks",
+  // The AWS budget every pool and replica of one account and region shares (pkg/budget).
+  awsBudget: "warmpool_aws_budget_calls_per_second",
+  awsBudgetSpent: "warmpool_aws_budget_spent_calls_total",
 } as const;
 
 /**
@@ -62,9 +65,12 @@ export const AWS_OUTCOMES = ["ok", "throttled", "error", "failure"] as const;
 export const RECONCILE_RESULTS = ["ok", "partial", "error", "skipped"] as const;
 /** How the reconciler observes ECS: a full list every pass (old), or a cache with or without a feed. */
 export const OBSERVE_MODES = ["list", "feed", "relist-only"] as const;
-export const FEED_OUTCOMES = ["applied", "duplicate", "stale", "foreign", "malformed"] as const;
+/** `elsewhere`: a pool another replica serves; left in the queue for it (pkg/observe/feed.ts). */
+export const FEED_OUTCOMES = ["applied", "duplicate", "stale", "foreign", "malformed", "elsewhere"] as const;
 export const RELIST_KINDS = ["full", "targeted"] as const;
 export const BUDGET_FAMILIES = ["read", "write"] as const;
+/** API classes of the shared account budget (pkg/budget). */
+export const BUDGET_APIS = ["ecs-read", "ecs-write"] as const;
 
 export type TaskStateLabel = (typeof TASK_STATES)[number];
 export type ClaimOutcome = (typeof CLAIM_OUTCOMES)[number];
@@ -83,6 +89,8 @@ export const BOUNDED_LABELS: Readonly<Record<string, Readonly<Record<string, rea
   [M.relistsTotal]: { kind: RELIST_KINDS, result: ["ok", "error"] },
   [M.cacheDriftTotal]: { kind: RELIST_KINDS },
   [M.ecsBudget]: { family: BUDGET_FAMILIES },
+  [M.awsBudget]: { api: BUDGET_APIS },
+  [M.awsBudgetSpent]: { api: BUDGET_APIS },
 };
 
 /**

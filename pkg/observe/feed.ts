@@ -4,9 +4,18 @@
  * deletes every message it has handled. At-least-once and out of order are the queue's nature:
  * the cache's version check absorbs both. Only the lease holder consumes (a standby would delete
  * messages the leader needs); a stopped feed leaves its messages to the next holder.
+ *
+ * Many pools (`FeedFanout`): one consumer per process routes each event by `detail.startedBy` to
+ * the cache of the pool it serves. Several replicas share one queue, so an event of a pool served
+ * elsewhere is not deleted: its visibility is cut to a few seconds so another replica receives
+ * it, and only after `maxHandoffs` receives (nobody took it: the pool is unserved or gone) is it
+ * deleted, the owner's relist repairing what it missed. The cost: an event of another replica's
+ * pool is received ~R times on average before its owner gets it (SQS calls, not ECS budget), and
+ * its delivery is delayed by a few visibility windows.
  */
 import {
   DeleteMessageBatchCommand,
+  ChangeMessageVisibilityBatchCommand,
   ReceiveMessageCommand,
   SQSClient,
   type Message,
@@ -18,10 +27,20 @@ import { sleep } from "../util/index.js";
 import { clusterMatches, parseTaskStateChange } from "./envelope.js";
 import type { EventOutcome, TaskCache } from "./task-cache.js";
 
-export type FeedOutcome = EventOutcome | "foreign" | "malformed";
+export type FeedOutcome = EventOutcome | "foreign" | "malformed" | "elsewhere";
+
+/** Where the events of one served pool go. */
+export interface FeedTarget {
+  cache: TaskCache;
+  /** Called after a batch changed one of this pool's tasks' liveness. */
+  onChange?: () => void;
+  /** Called when the feed comes back after being down. */
+  onRecovered?: (downMs: number) => void;
+}
 export type FeedState = "off" | "starting" | "up" | "down";
 
 export interface FeedOptions {
+  /** The pool (single mode), or the label of the shared consumer's own metrics (fan-out). */
   pool: string;
   cluster: string;
   queueUrl: string;
@@ -29,7 +48,14 @@ export interface FeedOptions {
   region?: string;
   /** SQS endpoint override (the emulator). */
   endpoint?: string;
-  cache: TaskCache;
+  /** The pool's cache (single mode; ignored with `routes`). */
+  cache?: TaskCache;
+  /** Fan-out: the pools served here by name; events of any other pool are left for other replicas. */
+  routes?: ReadonlyMap<string, FeedTarget>;
+  /** Visibility (s) an event of a pool served elsewhere is given back with (default 2). */
+  elsewhereVisibilitySeconds?: number;
+  /** Receives after which an event nobody here serves is deleted all the same (default 10). */
+  maxHandoffs?: number;
   log: Logger;
   metrics?: Metrics;
   /** ReceiveMessage WaitTimeSeconds (0–20; 20 = SQS's longest poll). */
@@ -54,8 +80,15 @@ export class FeedConsumer {
   private ctl: AbortController | undefined;
   private loop: Promise<void> | undefined;
   private readonly s: FeedStatus;
+  private readonly routes: ReadonlyMap<string, FeedTarget>;
 
   constructor(private readonly o: FeedOptions) {
+    if (!o.routes && !o.cache) throw new Error("feed: needs a cache (one pool) or routes (many)");
+    this.routes =
+      o.routes ??
+      new Map([
+        [o.pool, { cache: o.cache!, ...(o.onChange ? { onChange: o.onChange } : {}) } satisfies FeedTarget],
+      ]);
     this.client =
       o.client ??
       new SQSClient({
@@ -67,7 +100,7 @@ export class FeedConsumer {
     this.s = {
       state: "off",
       queueUrl: o.queueUrl,
-      events: { applied: 0, duplicate: 0, stale: 0, foreign: 0, malformed: 0 },
+      events: { applied: 0, duplicate: 0, stale: 0, foreign: 0, malformed: 0, elsewhere: 0 },
     };
   }
 
@@ -113,6 +146,7 @@ export class FeedConsumer {
           new ReceiveMessageCommand({
             QueueUrl: this.o.queueUrl,
             MaxNumberOfMessages: 10,
+            ...(this.o.routes ? { MessageSystemAttributeNames: ["ApproximateReceiveCount" as const] } : {}),
             WaitTimeSeconds: this.o.waitSeconds ?? 20,
           }),
           { abortSignal: signal },
@@ -138,40 +172,69 @@ export class FeedConsumer {
         if (this.s.state === "down") {
           this.o.log.info({ downMs }, "event feed back up");
           this.o.onRecovered?.(downMs);
+          if (this.o.routes) for (const t of this.o.routes.values()) t.onRecovered?.(downMs);
         }
         delete this.s.downSinceMs;
         this.setState("up");
       }
       failures = 0;
       if (messages.length === 0) continue;
-      const changed = this.applyAll(messages);
-      await this.deleteAll(messages, signal);
-      if (changed) this.o.onChange?.();
+      const { changed, keep } = this.applyAll(messages);
+      await this.deleteAll(
+        messages.filter((m) => !keep.has(m)),
+        signal,
+      );
+      await this.handBack([...keep], signal);
+      for (const t of changed) t.onChange?.();
     }
   }
 
-  /** Applies one batch; true when some pool task's liveness or state changed. */
-  private applyAll(messages: Message[]): boolean {
-    let changed = false;
+  /** Routes one event: the served pool's target, or why it is not handled here. */
+  private resolve(
+    ev: ReturnType<typeof parseTaskStateChange>,
+  ): [string, FeedTarget] | "foreign" | "elsewhere" {
+    if (!clusterMatches(ev.clusterArn, this.o.cluster)) return "foreign";
+    const pool = this.o.routes ? ev.startedBy : this.o.pool;
+    if (pool === undefined) return "foreign";
+    const t = this.routes.get(pool);
+    if (t) return isPoolTask(ev, pool) ? [pool, t] : "foreign";
+    return this.o.routes && ev.startedBy ? "elsewhere" : "foreign";
+  }
+
+  /**
+   * Applies one batch: the targets whose tasks' liveness or state changed, and the messages to
+   * leave in the queue for the replica serving their pool.
+   */
+  private applyAll(messages: Message[]): { changed: Set<FeedTarget>; keep: Set<Message> } {
+    const changed = new Set<FeedTarget>();
+    const keep = new Set<Message>();
     const now = Date.now();
+    const maxHandoffs = this.o.maxHandoffs ?? 10;
     for (const m of messages) {
       let outcome: FeedOutcome;
+      let label = this.o.pool;
       try {
         const ev = parseTaskStateChange(m.Body ?? "");
-        if (!clusterMatches(ev.clusterArn, this.o.cluster) || !isPoolTask(ev, this.o.pool)) {
+        const r = this.resolve(ev);
+        if (r === "elsewhere") {
+          outcome = "elsewhere";
+          if (Number(m.Attributes?.ApproximateReceiveCount ?? 1) < maxHandoffs) keep.add(m);
+        } else if (r === "foreign") {
           outcome = "foreign";
         } else {
-          const before = this.o.cache.get(ev.task.taskId)?.task;
-          outcome = this.o.cache.applyEvent(ev.task, ev.version, now);
+          const [pool, target] = r;
+          label = pool;
+          const before = target.cache.get(ev.task.taskId)?.task;
+          outcome = target.cache.applyEvent(ev.task, ev.version, now);
           if (outcome === "applied") {
-            this.o.metrics?.feedEventLag.observe({ pool: this.o.pool }, Math.max(0, now - ev.atMs) / 1000);
+            this.o.metrics?.feedEventLag.observe({ pool }, Math.max(0, now - ev.atMs) / 1000);
             this.s.lastEventAtMs = now;
             if (
               !before ||
               before.lastStatus !== ev.task.lastStatus ||
               before.desiredStatus !== ev.task.desiredStatus
             )
-              changed = true;
+              changed.add(target);
           }
         }
       } catch (err) {
@@ -182,9 +245,35 @@ export class FeedConsumer {
         );
       }
       this.s.events[outcome]++;
-      this.o.metrics?.feedEventsTotal.inc({ pool: this.o.pool, outcome });
+      this.o.metrics?.feedEventsTotal.inc({ pool: label, outcome });
     }
-    return changed;
+    return { changed, keep };
+  }
+
+  /** Gives events of pools served elsewhere back to the queue soon, for the replica serving them. */
+  private async handBack(messages: Message[], signal: AbortSignal): Promise<void> {
+    const entries = messages.flatMap((m, i) =>
+      m.ReceiptHandle
+        ? [
+            {
+              Id: String(i),
+              ReceiptHandle: m.ReceiptHandle,
+              VisibilityTimeout: this.o.elsewhereVisibilitySeconds ?? 2,
+            },
+          ]
+        : [],
+    );
+    if (entries.length === 0) return;
+    try {
+      await this.client.send(
+        new ChangeMessageVisibilityBatchCommand({ QueueUrl: this.o.queueUrl, Entries: entries }),
+        { abortSignal: signal },
+      );
+    } catch (err) {
+      // The queue's own visibility timeout hands them back later.
+      if (!signal.aborted)
+        this.o.log.debug({ err: (err as Error).message }, "event feed: visibility change failed");
+    }
   }
 
   /** Deletes what was handled; a failed delete only means the message comes back (a duplicate). */

@@ -6,7 +6,15 @@ export {
   type EventOutcome,
 } from "./task-cache.js";
 export { parseTaskStateChange, clusterMatches, TASK_STATE_CHANGE, type TaskStateChange } from "./envelope.js";
-export { FeedConsumer, type FeedOptions, type FeedOutcome, type FeedState, type FeedStatus } from "./feed.js";
+export {
+  FeedConsumer,
+  type FeedOptions,
+  type FeedOutcome,
+  type FeedState,
+  type FeedStatus,
+  type FeedTarget,
+} from "./feed.js";
+export { FeedFanout, type FanoutOptions, type FeedHandle } from "./fanout.js";
 export {
   CacheObserver,
   type CacheObserverOptions,

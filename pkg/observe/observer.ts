@@ -8,7 +8,8 @@ import { observeEcs, type TaskReader } from "../ecs/index.js";
 import type { Logger } from "../log/index.js";
 import type { Metrics } from "../metrics/index.js";
 import type { Action, EcsTask, TaskRecord } from "../plan/index.js";
-import type { FeedConsumer, FeedStatus } from "./feed.js";
+import type { FeedStatus } from "./feed.js";
+import type { FeedHandle } from "./fanout.js";
 import { TaskCache } from "./task-cache.js";
 
 export interface CacheObserverOptions {
@@ -16,7 +17,7 @@ export interface CacheObserverOptions {
   reader: TaskReader;
   cache?: TaskCache;
   /** The event feed; absent = no feed configured (Redis, own writes and relists only). */
-  feed?: FeedConsumer;
+  feed?: FeedHandle;
   /** Full ListTasks + DescribeTasks at most this often (and on taking the lease). */
   relistMs: number;
   /** A launched task not registered by then, or an orphan candidate, is described once. */

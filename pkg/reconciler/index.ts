@@ -1,11 +1,15 @@
 export { Reconciler, type ReconcilerOptions } from "./reconciler.js";
 export {
   startReconcilerProcess,
+  wirePool,
   REDIS_OPTIONS,
   budgetLimits,
   type ReconcilerProcess,
   type ProcessDeps,
+  type PoolWiring,
+  type SharedWiring,
 } from "./process.js";
+export { startFleetProcess, type FleetProcess } from "./fleet-process.js";
 export {
   buildConfig,
   parseDuration,
@@ -14,6 +18,7 @@ export {
   LOG_LEVELS,
   OBSERVE,
   type ReconcilerConfig,
+  type FleetConfig,
 } from "./options.js";
 export { createDesiredSource, type DesiredSourceOptions } from "./desired-source.js";
 export { startOpsServer, type OpsServer, type HealthChecks } from "./http.js";

@@ -33,6 +33,13 @@ export const FLAGS = {
   relistInterval: "relist-interval",
   inDoubtGrace: "in-doubt-grace",
   feedWait: "feed-wait",
+  pools: "pools",
+  poolSelector: "pool-selector",
+  allPools: "all-pools",
+  fleetTtl: "fleet-ttl",
+  awsAccount: "aws-account",
+  budgetEcsRead: "budget-ecs-read",
+  budgetEcsWrite: "budget-ecs-write",
 } as const;
 
 export const OBSERVE = ["cache", "list"] as const;
@@ -86,6 +93,25 @@ export interface ReconcilerConfig {
   inDoubtGraceMs: number;
   /** ReceiveMessage WaitTimeSeconds (0–20). */
   feedWaitSeconds: number;
+  /**
+   * Many pools in one process (`--pools`, `--pool-selector`, `--all-pools`); absent = the one
+   * pool of `--pool`. `pool` is then empty.
+   */
+  fleet?: FleetConfig;
+}
+
+export interface FleetConfig {
+  /** `--pools a,b`: only these registered pools. */
+  names?: string[];
+  /** `--pool-selector k=v,k=v`: only registered pools with these labels. */
+  selector?: Record<string, string>;
+  /** A replica not heard from for this long is gone; its pools move (`--fleet-ttl`, default 5 s). */
+  ttlMs: number;
+  /** Account name of the shared budget's key (`--aws-account`, default `default`). */
+  account: string;
+  /** Calls/s the whole account may spend on ECS List/Describe and Run/Stop, every replica together. */
+  budgetRead: number;
+  budgetWrite: number;
 }
 
 /** `250ms`, `10s`, `2m`, or a bare number of seconds. */
@@ -131,7 +157,10 @@ export function buildConfig(raw: RawFlags): ReconcilerConfig {
       return def;
     }
   };
-  const pool = req(FLAGS.pool);
+  const fleet = buildFleet(raw, str, problems);
+  const pool = fleet ? "" : req(FLAGS.pool);
+  if (fleet && str(FLAGS.pool) !== undefined)
+    problems.push(`--${FLAGS.pool}: serves one pool; drop it with --pools, --pool-selector or --all-pools`);
   if (pool) {
     try {
       assertPoolName(pool);
@@ -236,9 +265,74 @@ export function buildConfig(raw: RawFlags): ReconcilerConfig {
   if (rr !== undefined) cfg.readRatePerSec = rr;
   const wr = rate(FLAGS.writeRate);
   if (wr !== undefined) cfg.writeRatePerSec = wr;
+  if (fleet) cfg.fleet = fleet;
   if (problems.length > 0)
     throw new Error(`invalid reconciler configuration:\n  - ${problems.join("\n  - ")}`);
   return cfg;
+}
+
+/** The many-pools flags; undefined when none is given (the single `--pool` mode). */
+function buildFleet(
+  raw: RawFlags,
+  str: (k: string) => string | undefined,
+  problems: string[],
+): FleetConfig | undefined {
+  const names = str(FLAGS.pools);
+  const selector = str(FLAGS.poolSelector);
+  const all = raw[FLAGS.allPools] === true || raw[FLAGS.allPools] === "true";
+  const given = [names, selector].filter((v) => v !== undefined).length + (all ? 1 : 0);
+  if (given === 0) return undefined;
+  if (given > 1)
+    problems.push(`--${FLAGS.pools}, --${FLAGS.poolSelector} and --${FLAGS.allPools} exclude each other`);
+  const fleet: FleetConfig = { ttlMs: 5_000, account: "default", budgetRead: 2, budgetWrite: 4 };
+  if (names !== undefined) {
+    fleet.names = splitList(names);
+    for (const n of fleet.names) {
+      try {
+        assertPoolName(n);
+      } catch (e) {
+        problems.push(`--${FLAGS.pools}: ${(e as Error).message}`);
+      }
+    }
+    if (fleet.names.length === 0) problems.push(`--${FLAGS.pools}: names no pool`);
+  }
+  if (selector !== undefined) {
+    fleet.selector = {};
+    for (const kv of splitList(selector)) {
+      const eq = kv.indexOf("=");
+      if (eq <= 0) problems.push(`--${FLAGS.poolSelector}: "${kv}" must be key=value`);
+      else fleet.selector[kv.slice(0, eq)] = kv.slice(eq + 1);
+    }
+    if (Object.keys(fleet.selector).length === 0) problems.push(`--${FLAGS.poolSelector}: names no label`);
+  }
+  const ttl = str(FLAGS.fleetTtl);
+  if (ttl !== undefined) {
+    try {
+      fleet.ttlMs = parseDuration(ttl, `--${FLAGS.fleetTtl}`);
+      if (fleet.ttlMs < 300 || fleet.ttlMs > 300_000)
+        problems.push(`--${FLAGS.fleetTtl}: must be between 300 ms and 300000 ms, got ${fleet.ttlMs} ms`);
+    } catch (e) {
+      problems.push((e as Error).message);
+    }
+  }
+  const account = str(FLAGS.awsAccount);
+  if (account !== undefined) {
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(account))
+      problems.push(`--${FLAGS.awsAccount}: must be 1–64 of A-Z a-z 0-9 _ . -, got "${account}"`);
+    fleet.account = account;
+  }
+  for (const [k, field] of [
+    [FLAGS.budgetEcsRead, "budgetRead"],
+    [FLAGS.budgetEcsWrite, "budgetWrite"],
+  ] as const) {
+    const v = str(k);
+    if (v === undefined) continue;
+    const n = Number(v);
+    if (!(Number.isFinite(n) && n > 0))
+      problems.push(`--${k}: must be a positive number of calls per second`);
+    else fleet[field] = n;
+  }
+  return fleet;
 }
 
 const STRATEGY_TYPES = ["binpack", "spread", "random"] as const;

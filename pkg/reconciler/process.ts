@@ -12,8 +12,8 @@ import { startOpsServer, type OpsServer } from "./http.js";
 import type { ReconcilerConfig } from "./options.js";
 import type { DesiredSource } from "./ports.js";
 import { Reconciler } from "./reconciler.js";
-import { CacheObserver, FeedConsumer, TaskCache } from "../observe/index.js";
-import type { BucketLimit } from "../ecs/index.js";
+import { CacheObserver, FeedConsumer, TaskCache, type FeedFanout } from "../observe/index.js";
+import type { BucketLimit, CallBudget } from "../ecs/index.js";
 
 export interface ReconcilerProcess {
   reconciler: Reconciler;
@@ -41,16 +41,39 @@ export interface ProcessDeps {
 const REDIS_CONNECT = { offlineQueue: true } as const;
 export const REDIS_OPTIONS: RedisOptions = redisOptions(REDIS_CONNECT);
 
-/** Wires one reconciler process from its configuration (cmd/reconciler.ts and `warmpool dev`). */
-export async function startReconcilerProcess(
+/** What the pools of one process share (one pool: its own; many pools: pkg/fleet's process). */
+export interface SharedWiring {
+  redis: Redis;
+  metrics: Metrics;
+  log: Logger;
+  /** The account's budget (pkg/budget) each ECS call also spends from; absent = local buckets only. */
+  budgets?: { read: CallBudget; write: CallBudget };
+  /** One feed consumer for every pool of the process; absent = a consumer of its own (cfg.feedQueueUrl). */
+  fanout?: FeedFanout;
+}
+
+/** One pool's reconciler with its driver, observer and feed: what a fleet runs per pool. */
+export interface PoolWiring {
+  pool: string;
+  reconciler: Reconciler;
+  driver: EcsDriver;
+  /** Abandons queued ECS calls, stops the reconciler (releasing the lease), closes the clients. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Wires one pool: its ECS and Auto Scaling drivers (local buckets, plus the shared budget when
+ * given), task cache, observer, feed (its own consumer, or a handle on the process's fan-out),
+ * PoolStore fenced by its own lease epoch, desired source and `Reconciler`. Not started.
+ */
+export function wirePool(
   cfg: ReconcilerConfig,
-  deps: ProcessDeps = {},
-): Promise<ReconcilerProcess> {
-  const log =
-    deps.log ?? createLogger({ level: cfg.logLevel, bindings: { component: "reconciler", pool: cfg.pool } });
-  const metrics = deps.metrics ?? createMetrics(new Registry());
-  const redis = createRedis(cfg.redisUrl, REDIS_CONNECT); // the URL may name its ACL user
-  redis.on("error", (err) => log.debug({ err: String(err) }, "redis connection error"));
+  pool: string,
+  shared: SharedWiring,
+  deps: Pick<ProcessDeps, "plan" | "desired"> = {},
+): PoolWiring {
+  const { redis, metrics } = shared;
+  const log = shared.log;
   const stopCtl = new AbortController();
   const cache = new TaskCache();
   const placement: Placement = cfg.launchType
@@ -60,21 +83,22 @@ export async function startReconcilerProcess(
       : {};
   const driver = new EcsDriver({
     cluster: cfg.cluster,
-    pool: cfg.pool,
+    pool,
     region: cfg.region,
     ...(cfg.endpointUrl ? { endpoint: cfg.endpointUrl } : {}),
     network: { subnets: cfg.subnets, securityGroups: cfg.securityGroups, assignPublicIp: cfg.assignPublicIp },
     placement,
     placementStrategy: cfg.placementStrategy,
     limits: budgetLimits(cfg),
+    ...(shared.budgets ? { budgets: shared.budgets } : {}),
     metrics,
     signal: stopCtl.signal,
   });
   // Auto Scaling is touched only when the desired state names a group (`asg`).
   const capacity = new CapacityReconciler({
-    pool: cfg.pool,
+    pool,
     driver: new AsgDriver({
-      pool: cfg.pool,
+      pool,
       cluster: cfg.cluster,
       region: cfg.region,
       ...(cfg.endpointUrl ? { endpoint: cfg.endpointUrl } : {}),
@@ -85,30 +109,37 @@ export async function startReconcilerProcess(
     log,
   });
   const budget = budgetLimits(cfg);
-  metrics.ecsBudget.set({ pool: cfg.pool, family: "read" }, budget.read.ratePerSec);
-  metrics.ecsBudget.set({ pool: cfg.pool, family: "write" }, budget.write.ratePerSec);
-  const feed = cfg.feedQueueUrl
-    ? new FeedConsumer({
-        pool: cfg.pool,
-        cluster: cfg.cluster,
-        queueUrl: cfg.feedQueueUrl,
-        region: cfg.region,
-        ...(cfg.sqsEndpointUrl || cfg.endpointUrl
-          ? { endpoint: (cfg.sqsEndpointUrl ?? cfg.endpointUrl)! }
-          : {}),
-        cache,
-        log: log.child({ component: "feed" }),
-        metrics,
-        waitSeconds: cfg.feedWaitSeconds,
-        onChange: () => reconciler.trigger.poke(),
-        // Events were missed while the queue was down (it keeps them, but not forever): relist.
-        onRecovered: () => observer?.requestRelist(),
-      })
-    : undefined;
+  metrics.ecsBudget.set({ pool, family: "read" }, budget.read.ratePerSec);
+  metrics.ecsBudget.set({ pool, family: "write" }, budget.write.ratePerSec);
+  const target = {
+    cache,
+    onChange: () => reconciler.trigger.poke(),
+    // Events were missed while the queue was down (it keeps them, but not forever): relist.
+    onRecovered: () => observer?.requestRelist(),
+  };
+  const ownFeed =
+    !shared.fanout && cfg.feedQueueUrl
+      ? new FeedConsumer({
+          pool,
+          cluster: cfg.cluster,
+          queueUrl: cfg.feedQueueUrl,
+          region: cfg.region,
+          ...(cfg.sqsEndpointUrl || cfg.endpointUrl
+            ? { endpoint: (cfg.sqsEndpointUrl ?? cfg.endpointUrl)! }
+            : {}),
+          cache,
+          log: log.child({ component: "feed" }),
+          metrics,
+          waitSeconds: cfg.feedWaitSeconds,
+          onChange: target.onChange,
+          onRecovered: target.onRecovered,
+        })
+      : undefined;
+  const feed = shared.fanout ? shared.fanout.pool(pool, target) : ownFeed;
   const observer =
     cfg.observe === "cache"
       ? new CacheObserver({
-          pool: cfg.pool,
+          pool,
           reader: driver,
           cache,
           ...(feed ? { feed } : {}),
@@ -123,16 +154,16 @@ export async function startReconcilerProcess(
   const reconciler: Reconciler = new Reconciler({
     ...(observer ? { observer } : {}),
     capacity,
-    pool: cfg.pool,
+    pool,
     redis,
     ecs: driver,
-    // Every Redis write of a pass is fenced by this process's lease epoch (read at the write).
-    store: new PoolStore(redis, cfg.pool, { fence: (): number => reconciler.lease.epoch }),
+    // Every Redis write of a pass is fenced by this pool's lease epoch (read at the write).
+    store: new PoolStore(redis, pool, { fence: (): number => reconciler.lease.epoch }),
     desired:
       deps.desired ??
       createDesiredSource({
         redis,
-        pool: cfg.pool,
+        pool,
         log,
         metrics,
         // Through the reconciler's revision cache: the pass that follows reuses the answer.
@@ -149,6 +180,34 @@ export async function startReconcilerProcess(
     metrics,
     log,
   });
+  let stopping: Promise<void> | undefined;
+  return {
+    pool,
+    reconciler,
+    driver,
+    stop: () =>
+      (stopping ??= (async () => {
+        // Queued and backing-off ECS calls are abandoned; a call in flight finishes (or times out).
+        stopCtl.abort();
+        await reconciler.stop();
+        driver.destroy();
+        ownFeed?.destroy();
+      })()),
+  };
+}
+
+/** Wires one reconciler process from its configuration (cmd/reconciler.ts and `warmpool dev`). */
+export async function startReconcilerProcess(
+  cfg: ReconcilerConfig,
+  deps: ProcessDeps = {},
+): Promise<ReconcilerProcess> {
+  const log =
+    deps.log ?? createLogger({ level: cfg.logLevel, bindings: { component: "reconciler", pool: cfg.pool } });
+  const metrics = deps.metrics ?? createMetrics(new Registry());
+  const redis = createRedis(cfg.redisUrl, REDIS_CONNECT); // the URL may name its ACL user
+  redis.on("error", (err) => log.debug({ err: String(err) }, "redis connection error"));
+  const wired = wirePool(cfg, cfg.pool, { redis, metrics, log }, deps);
+  const { reconciler, driver } = wired;
   const ops = await startOpsServer(
     metrics.registry,
     {
@@ -186,11 +245,7 @@ export async function startReconcilerProcess(
     metrics,
     stop: () =>
       (stopping ??= (async () => {
-        // Queued and backing-off ECS calls are abandoned; a call in flight finishes (or times out).
-        stopCtl.abort();
-        await reconciler.stop();
-        driver.destroy();
-        feed?.destroy();
+        await wired.stop();
         await ops.close();
         redis.disconnect();
         log.info("reconciler stopped");
@@ -213,7 +268,7 @@ export function budgetLimits(cfg: ReconcilerConfig): { read: BucketLimit; write:
   };
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([
     p,
     new Promise<T>((_, reject) => setTimeout(() => reject(new Error("timeout")), ms).unref()),
