@@ -128,8 +128,8 @@ export async function startPrometheus(opts: {
 }
 
 /**
- * Metrics a short live run cannot move: set only by the Auto Scaling pass, the adaptive policy or
- * a failure this run does not provoke (docs/observability.md). Panels reading only these may show
+ * Metrics a short live run cannot move: set only by the Auto Scaling pass, the adaptive policy,
+ * the many-pools mode or a failure this run does not provoke (docs/observability.md). Panels reading only these may show
  * no data in a live test.
  */
 export const NOT_IN_A_SHORT_RUN: readonly string[] = [
@@ -146,6 +146,9 @@ export const NOT_IN_A_SHORT_RUN: readonly string[] = [
   M.policyExpectedDemand,
   M.policyRawTarget,
   M.policyTarget,
+  // The shared account budget exists only when one process serves many pools (--all-pools…).
+  M.awsBudget,
+  M.awsBudgetSpent,
 ];
 
 /** True when a PromQL expression reads one of NOT_IN_A_SHORT_RUN (or of `list`). */
