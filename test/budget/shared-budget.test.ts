@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SharedBudget } from "../../pkg/budget/index.js";
 import { startPrivateRedis, type PrivateRedis } from "../harness/index.js";
 import { randomBytes } from "node:crypto";
+import { sleep } from "../../pkg/util/index.js";
 
 /** Redis TIME in ms: the budget's own clock. */
 async function redisNow(r: Redis): Promise<number> {
@@ -140,4 +141,24 @@ describe("shared AWS call budget (GCRA in Redis)", () => {
     expect(refused.ok).toBe(false);
     if (!refused.ok) expect(refused.waitMs).toBeGreaterThan(500);
   });
+  it("a fresh pool whose share is exactly one call is granted at once, whatever the rate (no rounding error)", async () => {
+    // rate 6 → 166.67 ms per call: with n pools active a fresh pool's own bucket allows exactly
+    // one call, and `now + x - now` at now ≈ 1.8e12 ms once rounded that up to a refusal.
+    const acct = `fresh-${Date.now()}`;
+    const b = new SharedBudget(conn(), {
+      account: acct,
+      region: "r1",
+      api: "ecs-write",
+      ratePerSec: 6,
+      burst: 6,
+    });
+    const refused: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const a = await b.tryTake(`pool-${i}`, 1);
+      if (!a.ok) refused.push(`pool-${i} (${a.activePools} active, wait ${a.waitMs} ms)`);
+      // Stay under the whole budget's rate: only the per-pool bucket is under test.
+      await sleep(200);
+    }
+    expect(refused).toEqual([]);
+  }, 30_000);
 });

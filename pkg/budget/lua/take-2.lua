@@ -31,13 +31,15 @@ local n = redis.call("ZCARD", KEYS[2])
 local interval = 1000 / rate
 local gtat = math.max(tonumber(redis.call("HGET", KEYS[1], "_") or "0"), now)
 local gnext = gtat + cost * interval
-local gwait = gnext - now - burst * interval
+-- (tat - now) first: now is ~1.8e12 ms, and `now + x - now` loses x's low bits, which made an
+-- exactly-allowed take (cost = burst) fail by a rounding error forever.
+local gwait = (gtat - now) + (cost - burst) * interval
 
 local pinterval = interval * n
 local pburst = math.max(1, math.floor(burst / (n + 1)))
 local ptat = math.max(tonumber(redis.call("HGET", KEYS[1], pool) or "0"), now)
 local pnext = ptat + cost * pinterval
-local pwait = pnext - now - pburst * pinterval
+local pwait = (ptat - now) + (cost - pburst) * pinterval
 
 local keep = math.ceil(math.max(window, (burst + cost) * pinterval) + 1000)
 redis.call("PEXPIRE", KEYS[2], keep)
