@@ -52,6 +52,7 @@ export class FleetManager {
   private readonly stopCtl = new AbortController();
   private loop: Promise<void> | undefined;
   private replicas: string[] = [];
+  private assignment: ReadonlyMap<string, string> = new Map();
 
   constructor(private readonly o: FleetOptions) {
     this.replicaId = o.replicaId ?? `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
@@ -68,6 +69,11 @@ export class FleetManager {
 
   get liveReplicas(): readonly string[] {
     return this.replicas;
+  }
+
+  /** The replica that serves `pool` by the last round's assignment; undefined: no live replica does. */
+  ownerOf(pool: string): string | undefined {
+    return this.assignment.get(pool);
   }
 
   start(): void {
@@ -96,7 +102,8 @@ export class FleetManager {
         ...(this.o.selector ? { selector: this.o.selector } : {}),
       })
     ).map((e) => e.name);
-    const mine = new Set(poolsOf(assignPools(pools, this.replicas), this.replicaId));
+    this.assignment = assignPools(pools, this.replicas);
+    const mine = new Set(poolsOf(this.assignment, this.replicaId));
     const stops = [...this.runners.keys()].filter((p) => !mine.has(p));
     await Promise.all(
       stops.map(async (p) => {

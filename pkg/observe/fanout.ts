@@ -20,7 +20,7 @@ export class FeedFanout {
   private readonly routes = new Map<string, FeedTarget>();
   private readonly consumer: FeedConsumer;
 
-  constructor(o: FanoutOptions) {
+  constructor(private readonly o: FanoutOptions) {
     // Events of no served pool are labelled with this name (the consumer's own, not a pool's).
     this.consumer = new FeedConsumer({ ...o, pool: "_fleet", routes: this.routes });
   }
@@ -40,9 +40,11 @@ export class FeedFanout {
       start: () => {
         this.routes.set(name, target);
         this.consumer.start();
+        this.o.metrics?.feedUp.set({ pool: name }, this.consumer.up ? 1 : 0);
       },
       stop: async () => {
         this.routes.delete(name);
+        this.o.metrics?.feedUp.set({ pool: name }, 0);
         if (this.routes.size > 0) return;
         await this.consumer.stop();
         // A pool started while the consumer was stopping: keep consuming for it.

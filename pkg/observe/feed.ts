@@ -6,12 +6,13 @@
  * messages the leader needs); a stopped feed leaves its messages to the next holder.
  *
  * Many pools (`FeedFanout`): one consumer per process routes each event by `detail.startedBy` to
- * the cache of the pool it serves. Several replicas share one queue, so an event of a pool served
- * elsewhere is not deleted: its visibility is cut to a few seconds so another replica receives
- * it, and only after `maxHandoffs` receives (nobody took it: the pool is unserved or gone) is it
- * deleted, the owner's relist repairing what it missed. The cost: an event of another replica's
- * pool is received ~R times on average before its owner gets it (SQS calls, not ECS budget), and
- * its delivery is delayed by a few visibility windows.
+ * the cache of the pool it serves. Several replicas share one queue, so an event of a pool another
+ * live replica serves (by the fleet's assignment) is not deleted: its visibility is cut to a few
+ * seconds so another replica receives it (deleted only after `maxHandoffs` receives, a backstop);
+ * an event of a pool no replica serves is deleted at once, the relist a pool's new leader makes
+ * on taking its lease repairing anything missed. The cost: an event of another replica's pool is
+ * received ~R times on average before its owner gets it (SQS calls, not ECS budget), and its
+ * delivery is delayed by a few visibility windows.
  */
 import {
   DeleteMessageBatchCommand,
@@ -54,7 +55,13 @@ export interface FeedOptions {
   routes?: ReadonlyMap<string, FeedTarget>;
   /** Visibility (s) an event of a pool served elsewhere is given back with (default 2). */
   elsewhereVisibilitySeconds?: number;
-  /** Receives after which an event nobody here serves is deleted all the same (default 10). */
+  /**
+   * Fan-out: whether another live replica serves `pool` (pkg/fleet's assignment). Its events are
+   * handed back; the events of a pool no replica serves are deleted at once. Absent: every pool
+   * not served here counts as served elsewhere.
+   */
+  servedElsewhere?: (pool: string) => boolean;
+  /** Receives after which an event of a pool served elsewhere is deleted all the same (default 50). */
   maxHandoffs?: number;
   log: Logger;
   metrics?: Metrics;
@@ -134,7 +141,9 @@ export class FeedConsumer {
 
   private setState(state: FeedState): void {
     this.s.state = state;
-    this.o.metrics?.feedUp.set({ pool: this.o.pool }, state === "up" ? 1 : 0);
+    // Fan-out: every pool routed here is fed (or not) by this one consumer.
+    for (const pool of this.o.routes ? this.o.routes.keys() : [this.o.pool])
+      this.o.metrics?.feedUp.set({ pool }, state === "up" ? 1 : 0);
   }
 
   private async run(signal: AbortSignal): Promise<void> {
@@ -198,7 +207,8 @@ export class FeedConsumer {
     if (pool === undefined) return "foreign";
     const t = this.routes.get(pool);
     if (t) return isPoolTask(ev, pool) ? [pool, t] : "foreign";
-    return this.o.routes && ev.startedBy ? "elsewhere" : "foreign";
+    if (!this.o.routes || !ev.startedBy) return "foreign";
+    return (this.o.servedElsewhere?.(ev.startedBy) ?? true) ? "elsewhere" : "foreign";
   }
 
   /**
@@ -209,7 +219,7 @@ export class FeedConsumer {
     const changed = new Set<FeedTarget>();
     const keep = new Set<Message>();
     const now = Date.now();
-    const maxHandoffs = this.o.maxHandoffs ?? 10;
+    const maxHandoffs = this.o.maxHandoffs ?? 50;
     for (const m of messages) {
       let outcome: FeedOutcome;
       let label = this.o.pool;

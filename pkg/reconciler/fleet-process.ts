@@ -82,6 +82,11 @@ export async function startFleetProcess(
         log: log.child({ component: "feed" }),
         metrics,
         waitSeconds: cfg.feedWaitSeconds,
+        // Another live replica's pool: hand its events back; nobody's pool: delete them.
+        servedElsewhere: (pool: string) => {
+          const owner = fleet.ownerOf(pool);
+          return owner !== undefined && owner !== fleet.replicaId;
+        },
       })
     : undefined;
   const wired = new Map<string, PoolWiring>();

@@ -1,7 +1,9 @@
 import { RunTaskCommand, type ECSClient } from "@aws-sdk/client-ecs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Emulator } from "../../hack/emulator/index.js";
+import { Registry } from "prom-client";
 import { createLogger } from "../../pkg/log/index.js";
+import { createMetrics, type Metrics } from "../../pkg/metrics/index.js";
 import { FeedFanout, TaskCache } from "../../pkg/observe/index.js";
 import { FAMILY, startTestEmulator } from "../ecs/env.js";
 import { waitFor } from "../harness/index.js";
@@ -10,7 +12,7 @@ import { waitFor } from "../harness/index.js";
  * One event feed, two replicas: each process runs one consumer (FeedFanout) on the same queue and
  * serves different pools. An event of a pool served by the other replica is handed back (not
  * deleted), so every pool's cache sees every one of its tasks RUNNING; events of a pool nobody
- * serves are deleted after a few handoffs, so the queue drains. Ground truth: the emulator's tasks.
+ * serves are deleted, so the queue drains. Ground truth: the emulator's tasks.
  */
 describe("event feed fanned out to pools by startedBy across replicas sharing one queue", () => {
   let emu: Emulator;
@@ -31,11 +33,15 @@ describe("event feed fanned out to pools by startedBy across replicas sharing on
     await emu?.stop();
   });
 
-  it("each replica's pools see all their tasks; nobody's events drain after the handoffs", async () => {
+  it("each replica's pools see all their tasks; nobody's events are deleted", async () => {
     const queueUrl = emu.control.queues().find((q) => q.name === "ecs-events")!.url;
     const log = createLogger({ level: "silent" });
-    const make = (): FeedFanout => {
+    const metrics: Metrics[] = [];
+    const make = (others: string[]): FeedFanout => {
+      const m = createMetrics(new Registry(), { defaults: false });
+      metrics.push(m);
       const f = new FeedFanout({
+        metrics: m,
         cluster: "default",
         queueUrl,
         region: "us-east-1",
@@ -43,13 +49,13 @@ describe("event feed fanned out to pools by startedBy across replicas sharing on
         log,
         waitSeconds: 1,
         elsewhereVisibilitySeconds: 1,
-        maxHandoffs: 4,
+        servedElsewhere: (p) => others.includes(p),
       });
       fanouts.push(f);
       return f;
     };
-    const r1 = make();
-    const r2 = make();
+    const r1 = make(["fan-c", "fan-d"]);
+    const r2 = make(["fan-a", "fan-b"]);
     const caches = { a: new TaskCache(), b: new TaskCache(), c: new TaskCache(), d: new TaskCache() };
     // Replica 1 serves pools a and b, replica 2 serves c and d; pool "z" is served by nobody.
     r1.pool("fan-a", { cache: caches.a }).start();
@@ -79,6 +85,12 @@ describe("event feed fanned out to pools by startedBy across replicas sharing on
         50,
       );
     }
+    // Each served pool's feed gauge is up in its replica (the feed-down alert reads it per pool).
+    const up = async (m: Metrics, pool: string): Promise<number | undefined> =>
+      (await m.feedUp.get()).values.find((v) => v.labels.pool === pool)?.value;
+    expect([await up(metrics[0]!, "fan-a"), await up(metrics[0]!, "fan-b")]).toEqual([1, 1]);
+    expect([await up(metrics[1]!, "fan-c"), await up(metrics[1]!, "fan-d")]).toEqual([1, 1]);
+    expect(await up(metrics[0]!, "fan-c")).toBeUndefined();
     // No replica applied another's pool: a cache holds its own pool's tasks only.
     for (const k of ["a", "b", "c", "d"] as const) {
       const own = new Set(
@@ -90,7 +102,8 @@ describe("event feed fanned out to pools by startedBy across replicas sharing on
       for (const id of running(pools.a).concat(running(pools.c), running(pools.z)))
         if (!own.has(id)) expect(caches[k].get(id)).toBeUndefined();
     }
-    // Pool z is nobody's: its events go round a few times, then are deleted; the queue drains.
+    // Pool z is nobody's: its events are deleted at once; the others' go round until their owner
+    // takes them: the queue drains.
     await waitFor(
       "the queue drained",
       () => {
