@@ -76,11 +76,17 @@ export function runScenario(m: Metrics, tickMs = 200): Scenario {
     m.ecsBudget.set({ ...labels, family: "read" }, 2);
     m.ecsBudget.set({ ...labels, family: "write" }, 4);
   }
+  // The account's shared budget (many-pools mode): configured per API class, spent every tick.
+  const acct = { account: "123456789012", region: "us-east-1" };
+  m.awsBudget.set({ ...acct, api: "ecs-read" }, 2);
+  m.awsBudget.set({ ...acct, api: "ecs-write" }, 4);
   m.cacheDriftTotal.inc({ ...h, kind: "full" }, 0);
   m.runTaskFailuresTotal.inc({ ...h, reason: "RESOURCE:CPU" }, 1);
   m.leaseExpiriesTotal.inc(h, 1);
 
   const tick = (): void => {
+    m.awsBudgetSpent.inc({ ...acct, api: "ecs-read" }, 1);
+    m.awsBudgetSpent.inc({ ...acct, api: "ecs-write" }, 2);
     m.lastPassTimestamp.set(h, nowS());
     m.lastPassTimestamp.set(b, nowS() - 600);
 
