@@ -64,6 +64,8 @@ const NOT_STARTING = new Set(["register", "claim", "cordon"]);
 export class FastRefiller {
   private context: FastContext | undefined;
   private readonly starting = new Set<string>();
+  /** Ids the stream said left `starting` since the pass's mark: its snapshot may predate that. */
+  private readonly leftSinceMark = new Set<string>();
   /** Live ECS tasks with no record at the last pass (counted idle, as the planner does). */
   private unrecorded = 0;
   private inFlight = 0;
@@ -89,6 +91,7 @@ export class FastRefiller {
 
   /** Call before the pass's Redis snapshot; hand the result to afterSnapshot. */
   mark(): number {
+    this.leftSinceMark.clear();
     return this.seq;
   }
 
@@ -105,7 +108,8 @@ export class FastRefiller {
   ): number {
     const recorded = new Set(records.map((r) => r.taskId));
     this.starting.clear();
-    for (const r of records) if (r.state === "starting") this.starting.add(r.taskId);
+    for (const r of records)
+      if (r.state === "starting" && !this.leftSinceMark.has(r.taskId)) this.starting.add(r.taskId);
     let unseen = 0;
     for (const [id, at] of this.launched) {
       if (at <= mark) {
@@ -115,7 +119,9 @@ export class FastRefiller {
         unseen++;
       }
     }
-    this.unrecorded = ecs.filter((t) => t.lastStatus !== "STOPPED" && !recorded.has(t.taskId)).length;
+    this.unrecorded = ecs.filter(
+      (t) => t.lastStatus !== "STOPPED" && !recorded.has(t.taskId) && !this.starting.has(t.taskId),
+    ).length;
     this.context = context;
     return unseen + this.inFlight;
   }
@@ -138,7 +144,10 @@ export class FastRefiller {
   onEntries(entries: readonly { type: string; taskId?: string }[]): void {
     let wake = false;
     for (const e of entries) {
-      if (e.taskId && NOT_STARTING.has(e.type)) this.starting.delete(e.taskId);
+      if (e.taskId && NOT_STARTING.has(e.type)) {
+        this.starting.delete(e.taskId);
+        this.leftSinceMark.add(e.taskId);
+      }
       if (WAKES.has(e.type)) wake = true;
     }
     if (wake) this.kick();

@@ -39,9 +39,18 @@ describe("fast refill (real Redis, emulator over HTTP)", () => {
   // A held gate makes the next pass's desired-state read wait: a pass "already running".
   let held: Promise<void> | undefined;
   let gateOpen: () => void = () => undefined;
+  /** A pass is waiting at the gate (it has not read Redis yet). */
+  let stuck = false;
   const holdPasses = (): void => {
+    stuck = false;
     held = new Promise<void>((r) => (gateOpen = () => ((held = undefined), r())));
   };
+  /** Holds the gate and waits until the next pass is stuck at it. */
+  async function stickAPass(): Promise<void> {
+    holdPasses();
+    proc!.reconciler.trigger.poke();
+    await waitFor("a pass stuck at the gate", () => stuck, 10_000);
+  }
 
   const MIN_WARM = 8;
   async function start(): Promise<World> {
@@ -63,7 +72,11 @@ describe("fast refill (real Redis, emulator over HTTP)", () => {
     const ref: { real?: DesiredSource } = {};
     const desired: DesiredSource = {
       read: async () => {
-        while (held) await held;
+        while (held) {
+          stuck = true;
+          await held;
+        }
+        stuck = false;
         return ref.real!.read();
       },
     };
@@ -101,8 +114,7 @@ describe("fast refill (real Redis, emulator over HTTP)", () => {
       const rec = proc!.reconciler;
       rec.fast!.enabled = on;
       expect(world.launches()).toHaveLength(MIN_WARM);
-      holdPasses();
-      rec.trigger.poke(); // the next pass starts and waits on its desired-state read
+      await stickAPass(); // the next pass starts and waits on its desired-state read
       const passes = rec.passes;
       const before = await commandCalls(world);
       const r = await claim("u1");
@@ -111,7 +123,7 @@ describe("fast refill (real Redis, emulator over HTTP)", () => {
         await waitFor(
           "the replacement launched",
           async () => world.launches().length === MIN_WARM + 1,
-          5_000,
+          10_000,
         );
         // No pass ran meanwhile, and no record was read: O(1) of the pool's size.
         expect(rec.passes).toBe(passes);
@@ -154,11 +166,8 @@ describe("fast refill (real Redis, emulator over HTTP)", () => {
     }, 20);
     try {
       let claimed = 0;
-      for (const stuck of [true, false, true]) {
-        if (stuck) {
-          holdPasses();
-          rec.trigger.poke();
-        }
+      for (const stuckPass of [true, false, true]) {
+        if (stuckPass) await stickAPass();
         const rs = await Promise.all(Array.from({ length: 5 }, (_, i) => claim(`u${claimed + i}`)));
         expect(rs.every((r) => r.outcome === "ready")).toBe(true);
         claimed += 5;
