@@ -79,6 +79,8 @@ export class FastRefiller {
   /** Refills that issued RunTask, and the tasks they started (tests, status). */
   refills = 0;
   tasksLaunched = 0;
+  /** Refills that launched nothing, by why (bench and tests: is the fast path doing the work?). */
+  readonly held: Record<string, number> = {};
   /** When the last fast RunTask was issued (ms), for tests and logs. */
   lastLaunchAtMs: number | undefined;
 
@@ -206,7 +208,11 @@ export class FastRefiller {
     );
     const runs = r.actions.filter((a): a is Extract<Action, { kind: "run" }> => a.kind === "run");
     const count = runs.reduce((s, a) => s + a.count, 0);
-    if (count === 0) return;
+    if (count === 0) {
+      const why = r.held ?? "none";
+      this.held[why] = (this.held[why] ?? 0) + 1;
+      return;
+    }
     this.inFlight += count;
     let outcome: ActOutcome | undefined;
     this.lastLaunchAtMs = Date.now();

@@ -326,7 +326,10 @@ async function cell(
     warmHit: total ? Math.round((hits / total) * 1000) / 10 : NaN,
     claims: total,
   };
-  console.log(`feed bench ${JSON.stringify(row)}`);
+  const fast = rec.reconciler.fast;
+  console.log(
+    `feed bench ${JSON.stringify(row)}${fast ? ` fast: ${JSON.stringify({ launched: fast.tasksLaunched, held: fast.held })}` : ""}`,
+  );
   return row;
 }
 
