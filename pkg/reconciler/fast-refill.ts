@@ -66,6 +66,12 @@ export class FastRefiller {
   private readonly starting = new Set<string>();
   /** Ids the stream said left `starting` since the pass's mark: its snapshot may predate that. */
   private readonly leftSinceMark = new Set<string>();
+  /**
+   * While a refill reads Redis: every id that was starting when the read began or became starting
+   * since, removals ignored. A task that registers during the read is then counted here even
+   * though the warm count read before it registered does not have it.
+   */
+  private readonly windows = new Set<Set<string>>();
   /** Live ECS tasks with no record at the last pass (counted idle, as the planner does). */
   private unrecorded = 0;
   private inFlight = 0;
@@ -111,13 +117,13 @@ export class FastRefiller {
     const recorded = new Set(records.map((r) => r.taskId));
     this.starting.clear();
     for (const r of records)
-      if (r.state === "starting" && !this.leftSinceMark.has(r.taskId)) this.starting.add(r.taskId);
+      if (r.state === "starting" && !this.leftSinceMark.has(r.taskId)) this.addStarting(r.taskId);
     let unseen = 0;
     for (const [id, at] of this.launched) {
       if (at <= mark) {
         this.launched.delete(id);
       } else if (!recorded.has(id)) {
-        this.starting.add(id);
+        this.addStarting(id);
         unseen++;
       }
     }
@@ -136,10 +142,15 @@ export class FastRefiller {
   /** RunTask calls for `n` tasks are over; `tasks` are those ECS started. */
   endLaunch(n: number, tasks: readonly EcsTask[], fast = false): void {
     for (const t of tasks) {
-      this.starting.add(t.taskId);
+      this.addStarting(t.taskId);
       if (fast) this.launched.set(t.taskId, ++this.seq);
     }
     this.inFlight = Math.max(0, this.inFlight - n);
+  }
+
+  private addStarting(id: string): void {
+    this.starting.add(id);
+    for (const w of this.windows) w.add(id);
   }
 
   /** Every entry the trigger reads: keeps `starting` current and wakes a refill after a claim. */
@@ -185,7 +196,15 @@ export class FastRefiller {
       return;
     }
     const k = this.d.keys;
-    const res = await this.d.redis.pipeline().zcard(k.warm).scard(k.tasks).llen(k.waiting).exec();
+    // One atomic read (MULTI), and the starting ids from before it on: see `windows`.
+    const window = new Set(this.starting);
+    this.windows.add(window);
+    let res: [Error | null, unknown][] | null;
+    try {
+      res = await this.d.redis.multi().zcard(k.warm).scard(k.tasks).llen(k.waiting).exec();
+    } finally {
+      this.windows.delete(window);
+    }
     const n = (i: number): number => {
       const [err, v] = res?.[i] ?? [new Error("no reply")];
       if (err) throw err;
@@ -199,7 +218,7 @@ export class FastRefiller {
     const r = fastRefill(
       {
         desired: ctx.desired,
-        counts: { warm, starting: this.starting.size + notRecorded, total: total + notRecorded, waiting },
+        counts: { warm, starting: window.size + notRecorded, total: total + notRecorded, waiting },
         revision: ctx.revision,
         ...this.d.failures(),
       },
