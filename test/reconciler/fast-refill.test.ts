@@ -154,6 +154,27 @@ describe("fast refill (real Redis, emulator over HTTP)", () => {
     60_000,
   );
 
+  it("an empty pool and bursts of queued claims: one launch per waiter, never more", async () => {
+    const world = (w = await startWorld());
+    await setDesired(world, { minWarm: 0, maxWarm: 20, replenishThreshold: 0, maxSurge: 0 });
+    responder = await startReadyResponder(world.redis, world.redis.duplicate(), world.pool);
+    svc = new ClaimService({ pool: world.pool, redis: world.redis, limits: { minLeaseSeconds: 1 } });
+    await svc.start();
+    proc = await world.startReconciler({ "resync-interval": "10m" });
+    await waitFor("the first pass", async () => (await world.redis.get(world.keys.status)) !== null, 10_000);
+    let served = 0;
+    for (let round = 0; round < 4; round++) {
+      // Waiters queue while tasks register and take them: the counters move under every refill.
+      const rs = await Promise.all(Array.from({ length: 4 }, (_, i) => claim(`r${round}-${i}`)));
+      expect(rs.every((r) => r.outcome === "ready")).toBe(true);
+      served += 4;
+      const p = proc.reconciler.passes;
+      await waitFor("a pass after the round", async () => proc!.reconciler.passes > p, 10_000);
+      expect(world.launches()).toHaveLength(served);
+    }
+    expect(proc.reconciler.fast!.tasksLaunched).toBeGreaterThan(0);
+  }, 60_000);
+
   it("concurrent claims, passes stuck and free: each claimed task replaced once, never beyond target", async () => {
     const world = await start();
     const rec = proc!.reconciler;
