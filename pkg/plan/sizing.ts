@@ -72,8 +72,7 @@ export function size(
 
   // 3. Target: clamp(minWarm + waiting, minWarm, maxWarm), and what maxTasks leaves room for once
   //    every live non-idle task (claimed, draining, leaving) is counted.
-  const clamped = Math.min(desired.maxWarm, desired.minWarm + waiting);
-  const target = Math.max(0, Math.min(clamped, desired.maxTasks - (census.total - idleNow())));
+  const target = warmTarget(desired, waiting, census.total, idleNow());
 
   // 4. Rollout, surge first: an old-revision warm task goes only while the warm count stays at or
   //    above target without it, i.e. once new-revision tasks have become warm to cover it.
@@ -98,7 +97,7 @@ export function size(
   const idle = idleNow();
   const surgeRoom = Math.min(desired.maxSurge, oldCount());
   const headroom = Math.max(0, desired.maxTasks - census.total);
-  const base = Math.min(headroom, Math.max(0, target - idle));
+  const base = refillCount(target, idle, headroom);
   const surge = Math.min(
     headroom - base,
     Math.max(0, target + surgeRoom - idle) - Math.max(0, target - idle),
@@ -112,6 +111,26 @@ export function size(
     oldWarm: oldCount(),
     drainWarm: warm.filter(isDrained).length,
   };
+}
+
+/**
+ * The warm target: clamp(minWarm + waiting, minWarm, maxWarm), and what maxTasks leaves room for
+ * once every live non-idle task (claimed, draining, leaving) is counted. `total` counts every live
+ * pool task, `idle` the warm and starting ones among them.
+ */
+export function warmTarget(
+  desired: Pick<DesiredState, "minWarm" | "maxWarm" | "maxTasks">,
+  waiting: number,
+  total: number,
+  idle: number,
+): number {
+  const clamped = Math.min(desired.maxWarm, desired.minWarm + waiting);
+  return Math.max(0, Math.min(clamped, desired.maxTasks - (total - idle)));
+}
+
+/** Tasks to start to refill `idle` up to `target`, never more than maxTasks' `headroom`. */
+export function refillCount(target: number, idle: number, headroom: number): number {
+  return Math.min(Math.max(0, headroom), Math.max(0, target - idle));
 }
 
 /**

@@ -17,6 +17,7 @@ import type { DesiredReading, DesiredSource, PoolState } from "./ports.js";
 import { emptyStatus, type PassResult, type StatusSnapshot } from "./status.js";
 import { PassClock, type PassTriggerKind } from "./pass-clock.js";
 import { PassTrigger, toDemandEntries } from "./triggers.js";
+import { FastRefiller } from "./fast-refill.js";
 
 export interface ReconcilerOptions {
   pool: string;
@@ -43,6 +44,11 @@ export interface ReconcilerOptions {
    * Absent = the older way, a full ListTasks + DescribeTasks every pass (`--observe=list`).
    */
   observer?: CacheObserver;
+  /**
+   * The fast refill (default on): a claim that takes the pool below replenishThreshold starts its
+   * replacement at once from O(1) Redis counters, without waiting for a pass (fast-refill.ts).
+   */
+  fastRefill?: boolean;
 }
 
 /** How long a resolved task definition ARN is trusted before it is asked again (new revisions). */
@@ -88,6 +94,8 @@ export class Reconciler {
   private standbyReadOk = false;
   private readonly blocking: Redis;
   private readonly subscriber: Redis | undefined;
+  /** The fast refill path, unless turned off. */
+  readonly fast: FastRefiller | undefined;
   /** Number of passes run, for tests and status. */
   passes = 0;
 
@@ -106,7 +114,10 @@ export class Reconciler {
       ...(this.subscriber ? { subscriber: this.subscriber } : {}),
       keys: this.keys,
       log: o.log,
-      onEntries: (entries) => this.sizer.onEvents(entries),
+      onEntries: (entries) => {
+        this.sizer.onEvents(entries);
+        this.fast?.onEntries(entries);
+      },
     });
     this.lease = new LeaderLease({
       redis: o.redis,
@@ -115,12 +126,40 @@ export class Reconciler {
       logger: o.log,
       ...(o.holderId ? { holderId: o.holderId } : {}),
       onChange: (held) => {
+        this.fast?.invalidate();
         o.metrics?.leader.set({ pool: o.pool }, held ? 1 : 0);
         o.observer?.onLeadership(held);
         if (held) this.trigger.poke();
       },
     });
     this.status = emptyStatus(o.pool, this.lease.holderId);
+    const fastSignal = (): void => {
+      this.lease.assertHeld();
+      if (this.stopCtl.signal.aborted || this.lease.signal.aborted)
+        throw new LeaseLostError("shutting down: fast refill abandoned");
+    };
+    this.fast =
+      o.fastRefill === false
+        ? undefined
+        : new FastRefiller({
+            pool: o.pool,
+            redis: o.redis,
+            keys: this.keys,
+            ecs: o.ecs,
+            store: o.store,
+            log: o.log.child({ fast: true }),
+            ...(o.metrics ? { metrics: o.metrics } : {}),
+            timings: this.timings,
+            assertMayAct: fastSignal,
+            failures: () => ({
+              recentRunFailures: [...this.runFailures].map(([r, v]) => ({ reason: r, ...v })),
+              ...(this.lastRunAtMs !== undefined ? { lastRunAtMs: this.lastRunAtMs } : {}),
+            }),
+            onOutcome: (out) => {
+              this.noteLaunches(out);
+              o.observer?.noteLaunched(out.launched);
+            },
+          });
     o.metrics?.leader.set({ pool: o.pool }, 0);
     if (!o.observer) o.metrics?.observeMode.set({ pool: o.pool, mode: "list" }, 1);
   }
@@ -158,6 +197,7 @@ export class Reconciler {
     this.stopCtl.abort();
     await this.trigger.stop();
     await this.loop;
+    await this.fast?.settled();
     await this.o.observer?.stop();
     await this.lease.stop();
     this.o.metrics?.leader.set({ pool: this.o.pool }, 0);
@@ -247,6 +287,7 @@ export class Reconciler {
 
       // Redis first: the records' ARNs are described too, which sees through ListTasks lag.
       this.status.revision = revision;
+      const fastMark = this.fast?.mark();
       const redisSide = await this.o.store.observe();
       // Only leases still to come: one already past is this pass's to expire, and if it cannot
       // (paused, a Redis error) the resync retries it; waking every second for it would turn
@@ -324,6 +365,18 @@ export class Reconciler {
       planned = this.o.plan(desired, observed, now, this.timings);
       const planMs = performance.now() - t0;
       reason = planned.reason;
+      // Launches the snapshot does not show yet (fast refills recorded after it, RunTask calls in
+      // flight) are this pass's too: it launches that many fewer. Nothing awaits from here to act.
+      let unseen = 0;
+      if (this.fast && fastMark !== undefined) {
+        const valid = reading.status !== "invalid";
+        unseen = this.fast.afterSnapshot(
+          fastMark,
+          observed.records,
+          observed.ecs,
+          valid ? { desired, revision } : undefined,
+        );
+      }
       // Belt and braces: a partial observation never stops or forgets anything, whatever the plan says.
       let actions = observed.complete
         ? planned.actions
@@ -340,7 +393,10 @@ export class Reconciler {
       const arns = new Map<string, string>();
       for (const t of observed.ecs) if (!view?.placeholders.has(t.taskId)) arns.set(t.taskId, t.taskArn);
       actions = onlyVouchedArns(actions, arns);
+      if (unseen > 0) actions = fewerRuns(actions, unseen);
+      const runCount = actions.reduce((n, a) => n + (a.kind === "run" ? a.count : 0), 0);
       if (actions.length > 0) {
+        this.fast?.beginLaunch(runCount);
         outcome = await act(
           {
             pool: this.o.pool,
@@ -352,7 +408,13 @@ export class Reconciler {
             ...(this.o.metrics ? { metrics: this.o.metrics } : {}),
           },
           actions,
-        );
+        ).catch((err: unknown) => {
+          // Abandoned mid-way: what was launched is unknown here, so no fast refill until a pass recounts.
+          this.fast?.invalidate();
+          this.fast?.endLaunch(runCount, []);
+          throw err;
+        });
+        this.fast?.endLaunch(runCount, outcome.launched);
         this.noteLaunches(outcome);
         this.o.observer?.noteLaunched(outcome.launched);
         for (const id of outcome.stoppedIds) this.o.observer?.noteStopped(id);
@@ -536,6 +598,20 @@ function onlyVouchedArns(actions: Plan["actions"], arns: Map<string, string>): P
       return [{ kind: "cordon-stop", taskId: a.taskId, reason: a.reason }];
     return [a];
   });
+}
+
+/** The run actions less `n` tasks, taken from the last (the surge before the base refill). */
+function fewerRuns(actions: Plan["actions"], n: number): Plan["actions"] {
+  const out = [...actions];
+  for (let i = out.length - 1; i >= 0 && n > 0; i--) {
+    const a = out[i]!;
+    if (a.kind !== "run") continue;
+    const cut = Math.min(n, a.count);
+    n -= cut;
+    if (cut === a.count) out.splice(i, 1);
+    else out[i] = { ...a, count: a.count - cut };
+  }
+  return out;
 }
 
 /** A cordon-stop of an idle task that a new one is meant to replace (rollout, drain). */

@@ -16,7 +16,7 @@ export interface TriggerOptions {
   log: Logger;
   blockMs?: number;
   /** Sees every stream entry read (type and the entry id's time), e.g. claims for the adaptive policy. */
-  onEntries?: (entries: { type: string; atMs: number; claimId?: string }[]) => void;
+  onEntries?: (entries: { type: string; atMs: number; claimId?: string; taskId?: string }[]) => void;
 }
 
 /**
@@ -159,16 +159,18 @@ export class PassTrigger {
   }
 }
 
-/** Stream entries as the sizer reads them: type, time (from the id) and claimId. */
+/** Stream entries as the sizer and the fast refill read them: type, time (from the id), claimId, taskId. */
 export function toDemandEntries(
   entries: [string, string[]][],
-): { type: string; atMs: number; claimId?: string }[] {
+): { type: string; atMs: number; claimId?: string; taskId?: string }[] {
   return entries.map(([id, f]) => {
     const claimId = fieldOf(f, "claimId");
+    const taskId = fieldOf(f, "taskId");
     return {
       type: fieldOf(f, "type") ?? "",
       atMs: Number(id.split("-")[0]),
       ...(claimId ? { claimId } : {}),
+      ...(taskId ? { taskId } : {}),
     };
   });
 }

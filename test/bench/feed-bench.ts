@@ -6,8 +6,12 @@
  * --no-throttle); every call count is its ground truth. Each claim is released at once, as in the
  * issue's measurement, so every claim costs a StopTask and a replacement.
  *
+ * The cache runs each rate twice in one process (one takeover relist): with the fast refill
+ * off (`cache+feed`, every launch waits for a pass) and on (`cache+feed+fast`).
+ *
  * Long: `npm run bench -- --feed` (or BENCH_FEED=1). Grid: BENCH_FEED_N (default 200,3000,10000),
- * BENCH_FEED_RATES (0.2,2,20), BENCH_FEED_SECONDS per cell (default 30).
+ * BENCH_FEED_RATES (0.2,2,20), BENCH_FEED_SECONDS per cell (default 30), BENCH_FEED_MODES
+ * (default cache,list; `cache` alone skips the slow list cells).
  */
 import { randomBytes } from "node:crypto";
 import { RegisterTaskDefinitionCommand, ECSClient } from "@aws-sdk/client-ecs";
@@ -28,7 +32,7 @@ import { pct } from "./bench-stats.js";
 export interface FeedBenchRow {
   n: number;
   rate: number;
-  mode: "list" | "cache+feed";
+  mode: "list" | "cache+feed" | "cache+feed+fast";
   readsPerMin: number;
   budgetPct: number;
   passesPerMin: number;
@@ -183,7 +187,8 @@ async function benchN(n: number, rates: number[], seconds: number): Promise<Feed
     stops.push(() => svc.close());
 
     // The cache first: the list phase leaves the event queue a backlog no one reads.
-    for (const mode of ["cache+feed", "list"] as const) {
+    const modes = (process.env.BENCH_FEED_MODES ?? "cache,list").split(",");
+    for (const mode of (["cache+feed", "list"] as const).filter((m) => modes.includes(m.split("+")[0]!))) {
       const flags: Record<string, string> = {
         pool,
         cluster: "default",
@@ -209,7 +214,17 @@ async function benchN(n: number, rates: number[], seconds: number): Promise<Feed
         await waitUntil(async () => Number(await redis.zcard(keys.warm)) >= MIN_WARM, 600_000);
         if (mode === "cache+feed") await waitForSeed(rec, 600_000); // the takeover relist, once
         await sleep(3_000);
-        for (const rate of rates) rows.push(await cell(emu, rec, svc, redis, keys, n, rate, mode, seconds));
+        for (const rate of rates) {
+          if (mode === "list") {
+            rows.push(await cell(emu, rec, svc, redis, keys, n, rate, mode, seconds));
+            continue;
+          }
+          for (const fast of [false, true]) {
+            rec.reconciler.fast!.enabled = fast;
+            const m = fast ? "cache+feed+fast" : "cache+feed";
+            rows.push(await cell(emu, rec, svc, redis, keys, n, rate, m, seconds));
+          }
+        }
       } finally {
         await rec.stop();
       }
@@ -311,7 +326,10 @@ async function cell(
     warmHit: total ? Math.round((hits / total) * 1000) / 10 : NaN,
     claims: total,
   };
-  console.log(`feed bench ${JSON.stringify(row)}`);
+  const fast = rec.reconciler.fast;
+  console.log(
+    `feed bench ${JSON.stringify(row)}${fast ? ` fast: ${JSON.stringify({ launched: fast.tasksLaunched, held: fast.held })}` : ""}`,
+  );
   return row;
 }
 
