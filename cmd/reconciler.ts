@@ -151,6 +151,13 @@ export const reconcilerCommand: CommandModule<object, Record<string, unknown>> =
         default: "5m",
         describe: "full ListTasks + DescribeTasks to repair the cache this often (and on taking the lease)",
       })
+      .option(F.fastRefill, {
+        type: "string",
+        choices: ["on", "off"],
+        default: "on",
+        describe:
+          "a claim that crosses the threshold starts its refill at once from O(1) counters, before the next pass",
+      })
       .option(F.inDoubtGrace, {
         type: "string",
         default: "30s",

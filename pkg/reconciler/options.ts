@@ -32,6 +32,7 @@ export const FLAGS = {
   sqsEndpointUrl: "sqs-endpoint-url",
   relistInterval: "relist-interval",
   inDoubtGrace: "in-doubt-grace",
+  fastRefill: "fast-refill",
   feedWait: "feed-wait",
   pools: "pools",
   poolSelector: "pool-selector",
@@ -91,6 +92,8 @@ export interface ReconcilerConfig {
   sqsEndpointUrl?: string;
   relistMs: number;
   inDoubtGraceMs: number;
+  /** Refill a threshold-crossing claim from O(1) counters, before the next pass (`--fast-refill`). */
+  fastRefill: boolean;
   /** ReceiveMessage WaitTimeSeconds (0–20). */
   feedWaitSeconds: number;
   /**
@@ -229,7 +232,12 @@ export function buildConfig(raw: RawFlags): ReconcilerConfig {
     relistMs: dur(FLAGS.relistInterval, 300_000, 1_000, 86_400_000),
     inDoubtGraceMs: dur(FLAGS.inDoubtGrace, 30_000, 100, 3_600_000),
     feedWaitSeconds: 20,
+    fastRefill: true,
   };
+  const fast = str(FLAGS.fastRefill) ?? "on";
+  if (fast !== "on" && fast !== "off")
+    problems.push(`--${FLAGS.fastRefill}: must be on or off, got "${fast}"`);
+  else cfg.fastRefill = fast === "on";
   const observe = str(FLAGS.observe) ?? "cache";
   if (!(OBSERVE as readonly string[]).includes(observe))
     problems.push(`--${FLAGS.observe}: must be one of ${OBSERVE.join(", ")}, got "${observe}"`);

@@ -153,6 +153,7 @@ export function wirePool(
   if (!feed && observer) log.info("no event feed configured: observing from Redis, own writes and relists");
   const reconciler: Reconciler = new Reconciler({
     ...(observer ? { observer } : {}),
+    fastRefill: cfg.fastRefill,
     capacity,
     pool,
     redis,
