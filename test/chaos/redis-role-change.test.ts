@@ -356,11 +356,13 @@ describe(
           (t.lastStatus !== "RUNNING" || t.containers.some((c) => c.exitCode !== undefined)),
       );
       // A probe's claim that could not become ready during the switch times out and its task
-      // drains by design (the bridge is told and exits). Any other exit is a bridge that died.
+      // drains by design (the bridge is told and exits), and so does an idle task the reconciler
+      // cordoned (never claimed, a drain reason on its record). Any other exit is a bridge that died.
       const probeTask = async (taskId: string): Promise<boolean> => {
         for (const s of [primary, replica]) {
-          const user = await adminOf(s).hget(keys.task(taskId), "userId");
+          const [user, reason] = await adminOf(s).hmget(keys.task(taskId), "userId", "drainReason");
           if (user?.startsWith("probe-")) return true;
+          if (!user && reason) return true;
         }
         return false;
       };
