@@ -1,15 +1,15 @@
-import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Emulator } from "../../hack/emulator/index.js";
-import { ClaimService, TaskChannel } from "../../pkg/claims/index.js";
+import { ClaimService } from "../../pkg/claims/index.js";
 import { PoolKeys } from "../../pkg/keys/index.js";
 import { createLogger } from "../../pkg/log/index.js";
 import { createMetrics } from "../../pkg/metrics/index.js";
 import { PoolRegistry } from "../../pkg/pools/index.js";
 import { buildConfig, startFleetProcess, type FleetProcess } from "../../pkg/reconciler/index.js";
 import { figures, pick, sleep } from "../chaos/mode.js";
+import { registerRunningTasks } from "./bridge-stand-in.js";
 import { startReadyResponder, type ReadyResponder } from "../claims/stand-in.js";
 import { FAMILY, startTestEmulator } from "../ecs/env.js";
 import { recordStates, startPrivateRedis, waitFor, type PrivateRedis } from "../harness/index.js";
@@ -77,29 +77,7 @@ describe("many pools in one reconciler process (real Redis, emulator over HTTP)"
           : { minWarm: TARGET, maxWarm: 10, replenishThreshold: TARGET };
       await redis.set(new PoolKeys(p).config, JSON.stringify(desired));
     }
-    // The tasks' side: every RUNNING task of a pool registers warm, as its bridge would.
-    const registered = new Set<string>();
-    let busy = false;
-    const timer = setInterval(() => {
-      if (busy) return;
-      busy = true;
-      void (async () => {
-        for (const t of emu.control.tasks()) {
-          if (!t.startedBy || t.lastStatus !== "RUNNING" || t.desiredStatus !== "RUNNING") continue;
-          if (registered.has(t.taskId)) continue;
-          registered.add(t.taskId);
-          await new TaskChannel(redis, t.startedBy, t.taskId)
-            .register({
-              taskArn: t.taskArn,
-              revision: t.taskDefinitionArn,
-              endpoint: "127.0.0.1:9",
-              token: randomBytes(8).toString("hex"),
-            })
-            .catch(() => registered.delete(t.taskId));
-        }
-      })().finally(() => (busy = false));
-    }, 30);
-    stopBridges = () => clearInterval(timer);
+    stopBridges = registerRunningTasks(emu, redis);
     for (const p of [BUSY, ...PROBES]) {
       responders.push(await startReadyResponder(redis, redis.duplicate(), p));
       const svc = new ClaimService({ pool: p, redis, limits: { minLeaseSeconds: 1 } });

@@ -1,15 +1,14 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Emulator } from "../../hack/emulator/index.js";
-import { TaskChannel } from "../../pkg/claims/index.js";
 import { PoolKeys } from "../../pkg/keys/index.js";
 import { PoolRegistry } from "../../pkg/pools/index.js";
 import { cliEntry, packageRoot } from "../../pkg/util/index.js";
 import { figures, sleep } from "../chaos/mode.js";
+import { registerRunningTasks } from "./bridge-stand-in.js";
 import { FAMILY, startTestEmulator } from "../ecs/env.js";
 import { startPrivateRedis, waitFor, type PrivateRedis } from "../harness/index.js";
 
@@ -28,7 +27,7 @@ describe("reconciler replicas with --all-pools (built CLI, real Redis, emulator 
   let server: PrivateRedis;
   let redis: Redis;
   let emu: Emulator;
-  let bridges: NodeJS.Timeout | undefined;
+  let stopBridges = (): void => undefined;
   const procs: ChildProcess[] = [];
 
   const live = (pool: string): number =>
@@ -63,30 +62,10 @@ describe("reconciler replicas with --all-pools (built CLI, real Redis, emulator 
         JSON.stringify({ minWarm: TARGET, maxWarm: 5, replenishThreshold: TARGET }),
       );
     }
-    const registered = new Set<string>();
-    let busy = false;
-    bridges = setInterval(() => {
-      if (busy) return;
-      busy = true;
-      void (async () => {
-        for (const t of emu.control.tasks()) {
-          if (!t.startedBy || t.lastStatus !== "RUNNING" || t.desiredStatus !== "RUNNING") continue;
-          if (registered.has(t.taskId)) continue;
-          registered.add(t.taskId);
-          await new TaskChannel(redis, t.startedBy, t.taskId)
-            .register({
-              taskArn: t.taskArn,
-              revision: t.taskDefinitionArn,
-              endpoint: "127.0.0.1:9",
-              token: randomBytes(8).toString("hex"),
-            })
-            .catch(() => registered.delete(t.taskId));
-        }
-      })().finally(() => (busy = false));
-    }, 30);
+    stopBridges = registerRunningTasks(emu, redis);
   });
   afterAll(async () => {
-    clearInterval(bridges);
+    stopBridges();
     for (const c of procs) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
     await emu?.stop();
     redis?.disconnect();
