@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { Cluster, Redis } from "ioredis";
-import { freePort, startPrivateRedis, type PrivateRedis } from "./private-redis.js";
+import { freeClusterPort, startPrivateRedis, type PrivateRedis } from "./private-redis.js";
 
 const run = promisify(execFile);
 
@@ -24,7 +24,7 @@ export async function startPrivateCluster(masters = 3): Promise<PrivateCluster> 
   const nodes: PrivateRedis[] = [];
   try {
     for (let i = 0; i < masters; i++) {
-      const port = await freePort();
+      const port = await freeClusterPort();
       nodes.push(
         await startPrivateRedis({
           port,

@@ -30,16 +30,40 @@ export interface PrivateRedis {
 }
 
 export async function freePort(): Promise<number> {
+  return listenOnce(0);
+}
+
+/** Binds `port` (0: any) on loopback, closes it, and resolves the port it got; rejects when taken. */
+function listenOnce(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
     srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
+    srv.listen(port, "127.0.0.1", () => {
       const addr = srv.address();
       const port = typeof addr === "object" && addr ? addr.port : 0;
       srv.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * A free port for a cluster-enabled redis-server: Redis Cluster listens on a bus port 10000 above
+ * the client port, so the client port must be at most 55535 and both must be free (an ephemeral
+ * port from the kernel is often above 55535, and redis-server then refuses to start).
+ */
+export async function freeClusterPort(): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const port = 20000 + Math.floor(Math.random() * 30000);
+    try {
+      await listenOnce(port);
+      await listenOnce(port + 10000);
+      return port;
+    } catch {
+      // taken: try another
+    }
+  }
+  throw new Error("no free port pair (p, p+10000) for a Redis Cluster node after 200 tries");
 }
 
 async function waitForPort(port: number, timeoutMs: number): Promise<void> {
@@ -128,11 +152,16 @@ export async function startPrivateRedis(opts: PrivateRedisOptions = {}): Promise
     ];
     // Its own process group: a Ctrl-C in the terminal reaches the parent, which stops redis last.
     const c = spawn(opts.binary ?? "redis-server", args, {
-      stdio: ["ignore", "ignore", "pipe"],
+      stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     });
+    // redis-server prints its start-up errors (bad flag, port in use) on stdout, not stderr.
     let stderr = "";
-    c.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+    const keep = (d: Buffer): void => {
+      if (stderr.length < 8192) stderr += d.toString();
+    };
+    c.stdout?.on("data", keep);
+    c.stderr?.on("data", keep);
     const failed = new Promise<never>((_, reject) => {
       c.once("error", (e) =>
         reject(new Error(`starting redis-server: ${e.message} (is redis-server on PATH?)`)),
