@@ -32,6 +32,11 @@ export type Fault =
   | ({ kind: "failToStart"; reason?: string } & Activation)
   /** Responses are held back `delayMs` (default one response); `hang: true` never answers. */
   | ({ kind: "slow"; op?: string; delayMs?: number; hang?: boolean } & Activation)
+  /**
+   * The operation runs, then the connection is reset (TCP RST) instead of answering: the
+   * client sees ECONNRESET for a call that did happen (default one response).
+   */
+  | ({ kind: "dropAnswer"; op?: string } & Activation)
   /** New tasks show in ListTasks only `ms` after launch. */
   | { kind: "listLag"; ms: number }
   /**
@@ -72,6 +77,7 @@ const KINDS: FaultKind[] = [
   "runTaskFailure",
   "failToStart",
   "slow",
+  "dropAnswer",
   "listLag",
   "queueUnavailable",
   "eventDrop",
@@ -125,7 +131,7 @@ export class FaultBook {
     const f = parseFault(fault);
     const id = `f${this.nextId++}`;
     const a = f as Activation;
-    const defaultCount = f.kind === "slow" ? 1 : Infinity;
+    const defaultCount = f.kind === "slow" || f.kind === "dropAnswer" ? 1 : Infinity;
     this.entries.push({
       id,
       fault: f,
@@ -173,13 +179,14 @@ export class FaultBook {
   }
 
   /** Before an operation runs: an injected error or throttle, and how long to hold the answer. */
-  beforeCall(op: string): { error?: AwsError; delayMs?: number; hang?: boolean } {
-    const out: { error?: AwsError; delayMs?: number; hang?: boolean } = {};
+  beforeCall(op: string): { error?: AwsError; delayMs?: number; hang?: boolean; reset?: boolean } {
+    const out: { error?: AwsError; delayMs?: number; hang?: boolean; reset?: boolean } = {};
     const slow = this.fire("slow", op);
     if (slow) {
       if (slow.hang) out.hang = true;
       else out.delayMs = slow.delayMs ?? 30_000;
     }
+    if (this.fire("dropAnswer", op)) out.reset = true;
     if (this.fire("throttle", op)) out.error = throttled();
     else {
       const err = this.fire("error", op);

@@ -5,7 +5,8 @@
  * answers errors in each protocol's shape. SigV4 signatures are accepted without checking.
  *
  * A `slow` fault runs the operation and then holds its answer, so a client that times out and
- * retries sees the effect of its first call (a RunTask that launched although it "failed").
+ * retries sees the effect of its first call (a RunTask that launched although it "failed"); a
+ * `dropAnswer` fault runs it and then resets the connection, so the client sees ECONNRESET.
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -121,7 +122,7 @@ export class EmulatorServer {
   private gate(
     op: string,
     bucket: TokenBucket | undefined,
-  ): { error?: AwsError; delayMs?: number; hang?: boolean } {
+  ): { error?: AwsError; delayMs?: number; hang?: boolean; reset?: boolean } {
     const pre = this.parts.ecs.faults.beforeCall(op);
     if (pre.error) return pre;
     if (bucket && !bucket.tryTake(1)) return { ...pre, error: throttled() };
@@ -161,6 +162,7 @@ export class EmulatorServer {
     this.parts.control.record(op, this.outcome(err));
     if (gate.hang) return; // never answered; the socket is destroyed on stop()
     if (gate.delayMs) await this.hold(gate.delayMs);
+    if (gate.reset) return resetConnection(res);
     const headers: Record<string, string> = { "x-amzn-RequestId": requestId };
     if (err) headers["x-amzn-ErrorType"] = `${err.code}:`;
     this.send(res, status, "application/x-amz-json-1.1", JSON.stringify(payload ?? {}), headers);
@@ -188,6 +190,7 @@ export class EmulatorServer {
     this.parts.control.record(action, err?.code === "Throttling" ? "throttled" : this.outcome(err));
     if (gate.hang) return;
     if (gate.delayMs) await this.hold(gate.delayMs);
+    if (gate.reset) return resetConnection(res);
     this.send(res, status, "text/xml", xml, { "x-amzn-RequestId": requestId });
   }
 
@@ -278,6 +281,13 @@ export class EmulatorServer {
     res.writeHead(status, { "Content-Type": type, "Content-Length": Buffer.byteLength(body), ...headers });
     res.end(body);
   }
+}
+
+/** The answer is lost on the way: a TCP RST on the connection, no status line at all. */
+function resetConnection(res: ServerResponse): void {
+  const socket = res.socket;
+  if (!socket || socket.destroyed) return;
+  socket.resetAndDestroy();
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

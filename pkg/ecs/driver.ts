@@ -88,7 +88,13 @@ export class EcsDriver implements TaskReader, TaskWriter {
         ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
         maxAttempts: 1,
         // A hung call would hold the pass (and shutdown) forever; a timeout is a transient error.
-        requestHandler: { requestTimeout: opts.requestTimeoutMs ?? 15_000, connectionTimeout: 5_000 },
+        // Without throwOnRequestTimeout the SDK only logs a warning when requestTimeout passes and
+        // keeps waiting for the answer (test/ecs/lost-answer.test.ts).
+        requestHandler: {
+          requestTimeout: opts.requestTimeoutMs ?? 15_000,
+          throwOnRequestTimeout: true,
+          connectionTimeout: 5_000,
+        },
       });
     const limit = (f: ApiFamily): BucketLimit => ({ ...ECS_DEFAULT_LIMITS[f], ...opts.limits?.[f] });
     this.caller = new Caller((api: EcsApi) => API_FAMILY[api], {
