@@ -104,7 +104,10 @@ function connect(c: ReadyClaim): Promise<{ ws: WebSocket; text: () => string; cl
 /** The agent's pid, which it writes into its workspace first thing. */
 async function agentPid(userId: string): Promise<number> {
   const f = join(root, userId, ".agent-pid");
-  await waitFor(`${userId}'s agent wrote its pid`, () => existsSync(f) && readFileSync(f, "utf8").trim() !== "");
+  await waitFor(
+    `${userId}'s agent wrote its pid`,
+    () => existsSync(f) && readFileSync(f, "utf8").trim() !== "",
+  );
   return Number(readFileSync(f, "utf8").trim());
 }
 /** Every key of the pool with its value, as a failover target would hold them. */
@@ -157,7 +160,11 @@ describe("bridge: inbox and signals during a live session", { timeout: 180_000 }
 
     // Refusal visible: the init_user was read and refused, and so was the release of bob's claim
     // that followed his ready timeout.
-    await waitFor("second init_user refused (log)", () => b.stderr().includes("second init_user refused"), 20_000);
+    await waitFor(
+      "second init_user refused (log)",
+      () => b.stderr().includes("second init_user refused"),
+      20_000,
+    );
     await waitFor(
       "release of bob's claim ignored (log)",
       () => b.stderr().includes("release of another claim ignored"),
@@ -200,7 +207,10 @@ describe("bridge: inbox and signals during a live session", { timeout: 180_000 }
     // Only release-4.lua writes a release onto an inbox, for the claim the task record holds; a
     // stale one (another claim's id) can reach a live session after a failover.
     for (const claimId of ["c-other-0123456789", `${alice.claimId}x`])
-      await redis.rpush(keys.inbox(b.taskId), JSON.stringify({ type: "release", claimId, reason: "released" }));
+      await redis.rpush(
+        keys.inbox(b.taskId),
+        JSON.stringify({ type: "release", claimId, reason: "released" }),
+      );
     await waitFor("both releases read", async () => (await redis.llen(keys.inbox(b.taskId))) === 0);
     await waitFor(
       "both logged as ignored",
@@ -243,10 +253,14 @@ describe("bridge: inbox and signals during a live session", { timeout: 180_000 }
     expect(alive(pid)).toBe(true);
 
     b.child.kill("SIGTERM");
+    // The grace is 4 s; a bridge that never escalates to SIGKILL would wait on this agent forever.
+    await waitFor("the bridge exited", () => b.child.exitCode !== null, 60_000);
     expect(await b.exited).toBe(1);
     await s.closed;
 
-    const log = readFileSync(join(root, "sam", ".agent-log"), "utf8").split("\n").filter(Boolean);
+    const log = readFileSync(join(root, "sam", ".agent-log"), "utf8")
+      .split("\n")
+      .filter(Boolean);
     const term = log.indexOf("term");
     expect(term, "the agent got SIGTERM first").toBeGreaterThan(-1);
     expect(log.slice(term + 1), "and lived on after it (its grace)").toContain("tick");
