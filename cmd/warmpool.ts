@@ -16,12 +16,11 @@ const cli = yargs(args)
     "$0 <command> [options]\n\nKeeps a pool of pre-warmed ECS tasks so a user's session starts in about a second.",
   )
   .strict()
-  // A flag given twice takes the last value (as most CLIs do), never an unvalidated array.
-  .parserConfiguration({ "duplicate-arguments-array": false })
   .demandCommand(1, "name a command (see --help)")
   .recommendCommands()
   .env(ENV_PREFIX)
   .middleware(dropForeignEnv as unknown as Parameters<Argv["middleware"]>[0], true)
+  .middleware(lastValueWins as unknown as Parameters<Argv["middleware"]>[0], true)
   .wrap(Math.min(110, process.stdout.columns ?? 110))
   .completion("completion", "print a bash/zsh completion script (source it)")
   .help()
@@ -71,4 +70,24 @@ function dropForeignEnv(argv: Record<string, unknown>, y: Argv): void {
     delete argv[camel];
     delete argv[kebab];
   }
+}
+
+/**
+ * A scalar flag given twice takes the last value (as most CLIs do), never an unvalidated array;
+ * a repeatable flag (`array: true`, e.g. `--task-arg a --task-arg b`) keeps every value.
+ * yargs' `duplicate-arguments-array: false` did the first and broke the second (only the last
+ * `--task-arg` survived).
+ */
+function lastValueWins(argv: Record<string, unknown>, y: Argv): void {
+  const opts = (
+    y as unknown as { getOptions(): { array: string[]; alias: Record<string, string[]> } }
+  ).getOptions();
+  const repeatable = new Set<string>(opts.array);
+  for (const name of opts.array)
+    for (const a of [name, ...(opts.alias[name] ?? [])]) {
+      repeatable.add(a);
+      repeatable.add(a.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase()));
+    }
+  for (const [k, v] of Object.entries(argv))
+    if (Array.isArray(v) && k !== "_" && k !== "$0" && !repeatable.has(k)) argv[k] = v[v.length - 1];
 }

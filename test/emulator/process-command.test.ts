@@ -5,7 +5,7 @@
  * Bad flags exit non-zero naming the flag. Needs `npx tsc -p .` first.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "node:net";
@@ -78,8 +78,7 @@ const portOpen = (port: number): Promise<boolean> =>
 describe("warmpool emulator (the command, as a process)", { timeout: 120_000 }, () => {
   it("serves the SDK and the AWS CLI, runs tasks as processes, and stops cleanly on SIGTERM", async () => {
     // Each task ignores SIGTERM: only the emulator's own shutdown (SIGKILL of every group) ends it.
-    const script = join(dir, "stubborn-task.sh");
-    writeFileSync(script, 'trap "" TERM\nexec sleep 600\n');
+    // Two --task-arg flags, as docs/emulator.md's example: every one reaches the task's argv.
     const run = runEmulator([
       "--port",
       "0",
@@ -87,8 +86,13 @@ describe("warmpool emulator (the command, as a process)", { timeout: 120_000 }, 
       "0.01",
       "--task-command",
       "sh",
+      "--task-arg=-c",
       "--task-arg",
-      script,
+      `trap "" TERM; echo "$0 $1" > ${join(dir, "argv")}; exec sleep 600`,
+      "--task-arg",
+      "task-argv",
+      "--task-arg",
+      "seen",
       "--task-output",
       "ignore",
     ]);
@@ -132,6 +136,7 @@ describe("warmpool emulator (the command, as a process)", { timeout: 120_000 }, 
     await waitFor("two task processes", async () => (await state()).livePids.length === 2, 30_000, 100);
     const pids = (await state()).livePids;
     expect(pids.every(alive)).toBe(true);
+    expect(readFileSync(join(dir, "argv"), "utf8")).toBe("task-argv seen\n");
 
     // The AWS CLI against the same process: list, describe, stop one task.
     const emu = { endpoint } as Emulator;
@@ -157,6 +162,15 @@ describe("warmpool emulator (the command, as a process)", { timeout: 120_000 }, 
     for (const pid of pids) await waitFor(`task process ${pid} gone`, () => !alive(pid), 10_000);
     expect(await portOpen(port)).toBe(false);
     ecs.destroy();
+  });
+
+  it("a scalar flag given twice takes the last value", async () => {
+    const run = runEmulator(["--port", "0", "--region", "xx-east-1", "--region", "eu-west-1"]);
+    const endpoint = await run.firstLine;
+    await waitFor("its banner", () => run.stderr().includes(`emulator: ECS at ${endpoint}`));
+    expect(run.stderr()).toContain("(region eu-west-1, account 000000000000)");
+    run.child.kill("SIGTERM");
+    expect((await run.exited).code).toBe(0);
   });
 
   it("bad flags: exits non-zero naming the flag, serving nothing", async () => {
