@@ -89,5 +89,5 @@ function lastValueWins(argv: Record<string, unknown>, y: Argv): void {
       repeatable.add(a.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase()));
     }
   for (const [k, v] of Object.entries(argv))
-    if (Array.isArray(v) && k !== "_" && k !== "$0" && !repeatable.has(k)) argv[k] = v[v.length - 1];
+    if (Array.isArray(v) && !["_", "--", "$0"].includes(k) && !repeatable.has(k)) argv[k] = v[v.length - 1];
 }
