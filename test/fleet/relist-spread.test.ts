@@ -87,9 +87,9 @@ describe("relists of pools that took their leases together are spread over the i
     // Every pool's relist on taking its lease, then its next one (at most 1.6 intervals later).
     const by = await waitFor(
       "every pool relisted twice",
-      () => {
+      (): Map<string, number[]> | undefined => {
         const m = lists();
-        return POOLS.every((p) => (m.get(p)?.length ?? 0) >= 2) ? m : false;
+        return POOLS.every((p) => (m.get(p)?.length ?? 0) >= 2) ? m : undefined;
       },
       RELIST_MS * 2 + 15_000,
       100,
