@@ -145,7 +145,13 @@ export async function startFleetProcess(
           ecsWrite: f.budgetWrite,
           autoscaling: f.budgetAsg,
         },
-        feed: fanout ? { ...fanout.status(), served: fanout.served } : null,
+        feed: fanout
+          ? {
+              ...fanout.status(),
+              served: fanout.served,
+              handoff: { visibilitySeconds: f.handoffVisibilitySeconds, maxReceives: f.handoffMaxReceives },
+            }
+          : null,
         pools: Object.fromEntries(
           [...wired.values()]
             .sort((a, b) => a.pool.localeCompare(b.pool))
