@@ -109,7 +109,9 @@ export function wirePool(
         ? {
             budgets: {
               "ecs-read": shared.budgets.read,
-              ...(shared.budgets.asg ? { "asg-read": shared.budgets.asg, "asg-write": shared.budgets.asg } : {}),
+              ...(shared.budgets.asg
+                ? { "asg-read": shared.budgets.asg, "asg-write": shared.budgets.asg }
+                : {}),
             },
           }
         : {}),

@@ -48,8 +48,7 @@ export async function runFleetBench(): Promise<FleetBenchResult | undefined> {
     convergeTimeoutMs: 120_000,
     log: process.env.BENCH_LOG ?? "silent",
   });
-  const sorted = (xs: (number | undefined)[]): number[] =>
-    xs.map((x) => x ?? Infinity).sort((a, b) => a - b);
+  const sorted = (xs: (number | undefined)[]): number[] => xs.map((x) => x ?? Infinity).sort((a, b) => a - b);
   const q = sorted(r.quietMs);
   const b = sorted(r.burstMs);
   const out: FleetBenchResult = {

@@ -78,7 +78,9 @@ describe("reconciler many-pools flags", () => {
     expect(many).toMatch(/--aws-account: must be 1–64/);
     expect(many).toMatch(/--fleet-ttl: must be between 300 ms/);
     expect(many).toMatch(/--budget-asg: must be a positive number/);
-    expect(many).toMatch(/--feed-handoff-visibility: must be a whole number of seconds between 1s and 43200s/);
+    expect(many).toMatch(
+      /--feed-handoff-visibility: must be a whole number of seconds between 1s and 43200s/,
+    );
     expect(many).toMatch(/--feed-handoff-max-receives: must be an integer 1–1000/);
     const tooLong = problems({ "all-pools": true, "feed-handoff-visibility": "13h" });
     expect(tooLong).toMatch(/--feed-handoff-visibility: .* got "13h"/);

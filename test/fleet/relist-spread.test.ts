@@ -105,8 +105,9 @@ describe("relists of pools that took their leases together are spread over the i
       secondAtMs: second.map((t) => t - t0),
       densestSecond: densest(second, window),
     });
-    // The relists on taking the leases came together (the premise) …
-    expect(densest(first, window)).toBeGreaterThanOrEqual(POOLS.length / 2);
+    // The relists on taking the leases came together (the premise; a quarter of the interval,
+    // as a loaded machine takes a while to start 20 pools) …
+    expect(densest(first, RELIST_MS / 4)).toBeGreaterThanOrEqual(POOLS.length / 2);
     // … the next ones did not: no tenth of the interval holds half the pools, and together they
     // cover at least a third of it. With a fixed interval all 20 fall into one window.
     expect(densest(second, window)).toBeLessThan(POOLS.length / 2);
