@@ -42,7 +42,7 @@ export const reconcilerCommand: CommandModule<object, Record<string, unknown>> =
       })
       .option(F.awsAccount, {
         type: "string",
-        describe: "many pools: account name of the shared ECS budget's Redis key (default `default`)",
+        describe: "many pools: account name of the shared AWS budget's Redis key (default `default`)",
       })
       .option(F.budgetEcsRead, {
         type: "number",
@@ -53,6 +53,21 @@ export const reconcilerCommand: CommandModule<object, Record<string, unknown>> =
         type: "number",
         describe:
           "many pools: Run/Stop calls/s every pool and replica of the account and region spend together (default 4; ECS allows 40)",
+      })
+      .option(F.budgetAsg, {
+        type: "number",
+        describe:
+          "many pools: EC2 Auto Scaling calls/s (every API: Describe*, PutWarmPool, SetDesiredCapacity, …) every pool and replica of the account and region spend together (default 5; AWS publishes no figure for its one shared bucket)",
+      })
+      .option(F.feedHandoffVisibility, {
+        type: "string",
+        describe:
+          "many pools: an event of a pool another replica serves goes back to the queue with this visibility (whole seconds, 1s–43200s; default 2s)",
+      })
+      .option(F.feedHandoffMaxReceives, {
+        type: "number",
+        describe:
+          "many pools: such an event is deleted all the same once received this often (1–1000; default 50)",
       })
       .option(F.cluster, { type: "string", describe: "ECS cluster name or ARN" })
       .option(F.taskDefinition, {

@@ -26,6 +26,19 @@ export interface QueueSnapshot {
 }
 export type CallCounts = Record<string, Record<CallOutcome, number>>;
 
+/** One ECS or Auto Scaling call as the emulator answered it. */
+export interface CallRecord {
+  op: string;
+  /** When the emulator answered it (ms since the epoch). */
+  atMs: number;
+  outcome: CallOutcome;
+  /** ListTasks' startedBy, or the Auto Scaling group a call names, when given. */
+  subject?: string;
+}
+
+/** How many calls `callLog()` keeps (the oldest are dropped first). */
+export const CALL_LOG_MAX = 100_000;
+
 /** A copy of a task record, safe to keep (the emulator goes on mutating its own). */
 export type TaskSnapshot = TaskRecord;
 
@@ -38,7 +51,9 @@ export interface EmulatorControl {
   calls(): CallCounts;
   /** SQS API calls per operation and outcome, kept apart so ECS budget figures exclude them. */
   sqsCalls(): CallCounts;
-  /** Clears both call counts. */
+  /** The last CALL_LOG_MAX ECS and Auto Scaling calls in order, with their times (cleared by resetCalls). */
+  callLog(): CallRecord[];
+  /** Clears both call counts and the call log. */
   resetCalls(): void;
   /** The event feed's ground truth: rules, and events published/dropped/duplicated… per task. */
   feed(): EventFeedSnapshot;
@@ -80,6 +95,7 @@ export interface ControlSources {
 export class Control implements EmulatorControl {
   private counts: CallCounts = {};
   private sqsCounts: CallCounts = {};
+  private log: CallRecord[] = [];
 
   constructor(
     private readonly store: Store,
@@ -89,9 +105,15 @@ export class Control implements EmulatorControl {
     private readonly sources: ControlSources,
   ) {}
 
-  record(op: string, outcome: CallOutcome): void {
+  record(op: string, outcome: CallOutcome, subject?: string): void {
     const c = (this.counts[op] ??= { ok: 0, throttled: 0, error: 0 });
     c[outcome] += 1;
+    this.log.push({ op, atMs: Date.now(), outcome, ...(subject !== undefined ? { subject } : {}) });
+    if (this.log.length > CALL_LOG_MAX) this.log.splice(0, this.log.length - CALL_LOG_MAX);
+  }
+
+  callLog(): CallRecord[] {
+    return this.log.map((r) => ({ ...r }));
   }
 
   recordSqs(op: string, outcome: CallOutcome): void {
@@ -147,6 +169,7 @@ export class Control implements EmulatorControl {
   resetCalls(): void {
     this.counts = {};
     this.sqsCounts = {};
+    this.log = [];
   }
 
   launchedCount(): number {

@@ -36,6 +36,7 @@ import { clusterName } from "./store.js";
 export type {
   EmulatorControl,
   CallCounts,
+  CallRecord,
   CallOutcome,
   TaskSnapshot,
   AutoScalingGroupSnapshot,

@@ -141,6 +141,7 @@ export class EmulatorServer {
     let status = 200;
     let payload: unknown;
     let err: AwsError | undefined;
+    let subject: string | undefined;
     const gate = handler ? this.gate(op, this.parts.bucketFor(op)) : {};
     try {
       if (!handler) throw new AwsError("UnknownOperationException", `Unknown operation ${target}`);
@@ -153,13 +154,15 @@ export class EmulatorServer {
       }
       if (typeof input !== "object" || input === null || Array.isArray(input))
         throw serializationError("request body must be a JSON object");
+      const by = (input as { startedBy?: unknown }).startedBy;
+      if (typeof by === "string") subject = by;
       payload = handler(this.parts.ecs, input as Record<string, unknown>);
     } catch (e) {
       err = e instanceof AwsError ? e : new AwsError("ServerException", `internal error: ${String(e)}`, 500);
       status = err.status;
       payload = { __type: err.code, message: err.message };
     }
-    this.parts.control.record(op, this.outcome(err));
+    this.parts.control.record(op, this.outcome(err), subject);
     if (gate.hang) return; // never answered; the socket is destroyed on stop()
     if (gate.delayMs) await this.hold(gate.delayMs);
     if (gate.reset) return resetConnection(res);
@@ -187,7 +190,11 @@ export class EmulatorServer {
       status = err.status;
       xml = q.errorXml(err, requestId);
     }
-    this.parts.control.record(action, err?.code === "Throttling" ? "throttled" : this.outcome(err));
+    this.parts.control.record(
+      action,
+      err?.code === "Throttling" ? "throttled" : this.outcome(err),
+      form.get("AutoScalingGroupName") ?? form.get("AutoScalingGroupNames.member.1") ?? undefined,
+    );
     if (gate.hang) return;
     if (gate.delayMs) await this.hold(gate.delayMs);
     if (gate.reset) return resetConnection(res);

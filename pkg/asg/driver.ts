@@ -20,7 +20,7 @@ import {
   type Resource,
 } from "@aws-sdk/client-ecs";
 import type { ContainerInstance, GroupInstance, TaskSize, WarmPoolConfig } from "../capacity/index.js";
-import type { BucketLimit, RetryPolicy } from "../ecs/index.js";
+import type { BucketLimit, CallBudget, RetryPolicy } from "../ecs/index.js";
 import { Caller, type CallerMetrics } from "../ecs/index.js";
 import {
   ASG_API_FAMILY,
@@ -44,6 +44,12 @@ export interface AsgDriverOptions {
   /** One endpoint for both APIs (the emulator serves ECS and Auto Scaling on one port). */
   endpoint?: string;
   limits?: Partial<Record<AsgFamily, BucketLimit>>;
+  /**
+   * The account's shared budgets (pkg/budget) per family, spent after the local bucket: with many
+   * pools, `asg-read` and `asg-write` both draw from the one Auto Scaling budget (AWS throttles
+   * every EC2 Auto Scaling call from one bucket), `ecs-read` from the ECS read budget.
+   */
+  budgets?: Partial<Record<AsgFamily, CallBudget>>;
   retry?: Partial<RetryPolicy>;
   metrics?: CallerMetrics;
   signal?: AbortSignal;
@@ -70,6 +76,7 @@ export class AsgDriver implements GroupReader, GroupWriter, ClusterCapacityReade
         "asg-write": { ...ASG_DEFAULT_LIMITS["asg-write"], ...opts.limits?.["asg-write"] },
         "ecs-read": { ...ASG_DEFAULT_LIMITS["ecs-read"], ...opts.limits?.["ecs-read"] },
       },
+      ...(opts.budgets ? { shared: opts.budgets } : {}),
       ...(opts.retry ? { retry: opts.retry } : {}),
       ...(opts.metrics ? { metrics: opts.metrics } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),

@@ -70,7 +70,7 @@ export const FEED_OUTCOMES = ["applied", "duplicate", "stale", "foreign", "malfo
 export const RELIST_KINDS = ["full", "targeted"] as const;
 export const BUDGET_FAMILIES = ["read", "write"] as const;
 /** API classes of the shared account budget (pkg/budget). */
-export const BUDGET_APIS = ["ecs-read", "ecs-write"] as const;
+export const BUDGET_APIS = ["ecs-read", "ecs-write", "autoscaling"] as const;
 
 export type TaskStateLabel = (typeof TASK_STATES)[number];
 export type ClaimOutcome = (typeof CLAIM_OUTCOMES)[number];

@@ -22,3 +22,4 @@ export {
   type ObserveStatus,
   type RelistStatus,
 } from "./observer.js";
+export { nextRelistDelayMs, relistPhase, RELIST_JITTER } from "./relist-schedule.js";

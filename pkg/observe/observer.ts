@@ -10,6 +10,7 @@ import type { Metrics } from "../metrics/index.js";
 import type { Action, EcsTask, TaskRecord } from "../plan/index.js";
 import type { FeedStatus } from "./feed.js";
 import type { FeedHandle } from "./fanout.js";
+import { nextRelistDelayMs } from "./relist-schedule.js";
 import { TaskCache } from "./task-cache.js";
 
 export interface CacheObserverOptions {
@@ -18,7 +19,10 @@ export interface CacheObserverOptions {
   cache?: TaskCache;
   /** The event feed; absent = no feed configured (Redis, own writes and relists only). */
   feed?: FeedHandle;
-  /** Full ListTasks + DescribeTasks at most this often (and on taking the lease). */
+  /**
+   * Full ListTasks + DescribeTasks once per this interval on average (and on taking the lease),
+   * each pool at its own phase (relist-schedule.ts).
+   */
   relistMs: number;
   /** A launched task not registered by then, or an orphan candidate, is described once. */
   inDoubtGraceMs: number;
@@ -66,7 +70,7 @@ export class CacheObserver {
   private relisting: Promise<void> | undefined;
   private describing: Promise<void> | undefined;
   private lastRelist: RelistStatus | null = null;
-  private lastRelistEndMs: number | undefined;
+  private nextRelistAtMs: number | undefined;
   private held = false;
   private recordArns: string[] = [];
   private readonly asked = new Map<string, number>();
@@ -191,8 +195,7 @@ export class CacheObserver {
       relistIntervalMs: this.o.relistMs,
       relisting: this.relisting !== undefined,
       lastRelist: this.lastRelist,
-      nextRelistAtMs:
-        this.lastRelistEndMs === undefined ? null : Math.max(nowMs, this.lastRelistEndMs + this.o.relistMs),
+      nextRelistAtMs: this.nextRelistAtMs === undefined ? null : Math.max(nowMs, this.nextRelistAtMs),
       targeted: { ...this.targeted },
     };
   }
@@ -204,7 +207,7 @@ export class CacheObserver {
 
   private maybeRelist(nowMs: number): void {
     if (!this.held || this.relisting) return;
-    const due = this.lastRelistEndMs === undefined || nowMs - this.lastRelistEndMs >= this.o.relistMs;
+    const due = this.nextRelistAtMs === undefined || nowMs >= this.nextRelistAtMs;
     if (!due && !this.relistWanted) return;
     this.startRelist();
   }
@@ -266,10 +269,12 @@ export class CacheObserver {
       this.o.metrics?.relistsTotal.inc({ ...pool, kind: "full", result: "error" });
       this.o.log.warn({ err: msg }, "relist failed: the cache stands until the next one");
     } finally {
-      this.lastRelistEndMs = Date.now();
+      // Each pool at its own phase, so pools that took their leases together do not relist together.
+      const delay = nextRelistDelayMs(this.o.relistMs, this.o.pool, seeding);
+      this.nextRelistAtMs = Date.now() + delay;
       clearTimeout(this.relistTimer);
       // The next relist starts on its own when due (passes may be far apart).
-      if (this.held) this.relistTimer = setTimeout(() => this.startRelist(), this.o.relistMs).unref();
+      if (this.held) this.relistTimer = setTimeout(() => this.startRelist(), delay).unref();
     }
   }
 

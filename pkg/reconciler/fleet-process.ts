@@ -3,7 +3,7 @@
  * --all-pools`): a FleetManager (pkg/fleet) whose runner per pool is a full per-pool Reconciler
  * (own lease and epoch, PoolStore, desired source, task cache), all on one main Redis connection,
  * one metrics registry, one ops port, one event-feed consumer fanning out by `startedBy`, and
- * every ECS call also spent from the account's shared budget in Redis (pkg/budget).
+ * every ECS and Auto Scaling call also spent from the account's shared budget in Redis (pkg/budget).
  */
 import type { Redis } from "ioredis";
 import { Registry } from "prom-client";
@@ -33,7 +33,7 @@ function meteredBudget(
   redis: Redis,
   f: FleetConfig,
   region: string,
-  api: "ecs-read" | "ecs-write",
+  api: "ecs-read" | "ecs-write" | "autoscaling",
   ratePerSec: number,
   metrics: Metrics,
 ): CallBudget {
@@ -70,6 +70,7 @@ export async function startFleetProcess(
   const budgets = {
     read: meteredBudget(redis, f, cfg.region, "ecs-read", f.budgetRead, metrics),
     write: meteredBudget(redis, f, cfg.region, "ecs-write", f.budgetWrite, metrics),
+    asg: meteredBudget(redis, f, cfg.region, "autoscaling", f.budgetAsg, metrics),
   };
   const fanout = cfg.feedQueueUrl
     ? new FeedFanout({
@@ -82,6 +83,8 @@ export async function startFleetProcess(
         log: log.child({ component: "feed" }),
         metrics,
         waitSeconds: cfg.feedWaitSeconds,
+        elsewhereVisibilitySeconds: f.handoffVisibilitySeconds,
+        maxHandoffs: f.handoffMaxReceives,
         // Another live replica's pool: hand its events back; nobody's pool: delete them.
         servedElsewhere: (pool: string) => {
           const owner = fleet.ownerOf(pool);
@@ -135,8 +138,20 @@ export async function startFleetProcess(
       status: () => ({
         replica: fleet.replicaId,
         replicas: fleet.liveReplicas,
-        budget: { account: f.account, region: cfg.region, ecsRead: f.budgetRead, ecsWrite: f.budgetWrite },
-        feed: fanout ? { ...fanout.status(), served: fanout.served } : null,
+        budget: {
+          account: f.account,
+          region: cfg.region,
+          ecsRead: f.budgetRead,
+          ecsWrite: f.budgetWrite,
+          autoscaling: f.budgetAsg,
+        },
+        feed: fanout
+          ? {
+              ...fanout.status(),
+              served: fanout.served,
+              handoff: { visibilitySeconds: f.handoffVisibilitySeconds, maxReceives: f.handoffMaxReceives },
+            }
+          : null,
         pools: Object.fromEntries(
           [...wired.values()]
             .sort((a, b) => a.pool.localeCompare(b.pool))

@@ -41,7 +41,23 @@ export const FLAGS = {
   awsAccount: "aws-account",
   budgetEcsRead: "budget-ecs-read",
   budgetEcsWrite: "budget-ecs-write",
+  budgetAsg: "budget-asg",
+  feedHandoffVisibility: "feed-handoff-visibility",
+  feedHandoffMaxReceives: "feed-handoff-max-receives",
 } as const;
+
+/**
+ * The shared budget's defaults (calls/s, every pool and replica of an account and region
+ * together). ECS: a tenth of its published buckets (20 List/Describe, 40 Run/Stop per second).
+ * Auto Scaling: AWS documents one token bucket shared by every EC2 Auto Scaling API call of the
+ * account and region (Describe* and mutating calls alike) but publishes neither its size nor its
+ * refill rate, so the default is the lowest rate the capacity driver already assumed safe for one
+ * process (its write bucket, 5/s); see docs/many-pools.md.
+ */
+export const FLEET_BUDGET_DEFAULTS = { ecsRead: 2, ecsWrite: 4, asg: 5 } as const;
+
+/** The feed fan-out's handoff defaults: visibility (s) of an event handed back, receives before it is dropped. */
+export const FEED_HANDOFF_DEFAULTS = { visibilitySeconds: 2, maxReceives: 50 } as const;
 
 export const OBSERVE = ["cache", "list"] as const;
 
@@ -115,6 +131,12 @@ export interface FleetConfig {
   /** Calls/s the whole account may spend on ECS List/Describe and Run/Stop, every replica together. */
   budgetRead: number;
   budgetWrite: number;
+  /** Calls/s the whole account may spend on EC2 Auto Scaling (`--budget-asg`, every API of it). */
+  budgetAsg: number;
+  /** Visibility (s) an event of a pool another replica serves is handed back with (`--feed-handoff-visibility`). */
+  handoffVisibilitySeconds: number;
+  /** Receives after which such an event is deleted all the same (`--feed-handoff-max-receives`). */
+  handoffMaxReceives: number;
 }
 
 /** `250ms`, `10s`, `2m`, or a bare number of seconds. */
@@ -161,6 +183,18 @@ export function buildConfig(raw: RawFlags): ReconcilerConfig {
     }
   };
   const fleet = buildFleet(raw, str, problems);
+  if (!fleet)
+    for (const k of [
+      FLAGS.fleetTtl,
+      FLAGS.awsAccount,
+      FLAGS.budgetEcsRead,
+      FLAGS.budgetEcsWrite,
+      FLAGS.budgetAsg,
+      FLAGS.feedHandoffVisibility,
+      FLAGS.feedHandoffMaxReceives,
+    ])
+      if (str(k) !== undefined)
+        problems.push(`--${k}: only with many pools (--pools, --pool-selector or --all-pools)`);
   const pool = fleet ? "" : req(FLAGS.pool);
   if (fleet && str(FLAGS.pool) !== undefined)
     problems.push(`--${FLAGS.pool}: serves one pool; drop it with --pools, --pool-selector or --all-pools`);
@@ -292,7 +326,15 @@ function buildFleet(
   if (given === 0) return undefined;
   if (given > 1)
     problems.push(`--${FLAGS.pools}, --${FLAGS.poolSelector} and --${FLAGS.allPools} exclude each other`);
-  const fleet: FleetConfig = { ttlMs: 5_000, account: "default", budgetRead: 2, budgetWrite: 4 };
+  const fleet: FleetConfig = {
+    ttlMs: 5_000,
+    account: "default",
+    budgetRead: FLEET_BUDGET_DEFAULTS.ecsRead,
+    budgetWrite: FLEET_BUDGET_DEFAULTS.ecsWrite,
+    budgetAsg: FLEET_BUDGET_DEFAULTS.asg,
+    handoffVisibilitySeconds: FEED_HANDOFF_DEFAULTS.visibilitySeconds,
+    handoffMaxReceives: FEED_HANDOFF_DEFAULTS.maxReceives,
+  };
   if (names !== undefined) {
     fleet.names = splitList(names);
     for (const n of fleet.names) {
@@ -332,6 +374,7 @@ function buildFleet(
   for (const [k, field] of [
     [FLAGS.budgetEcsRead, "budgetRead"],
     [FLAGS.budgetEcsWrite, "budgetWrite"],
+    [FLAGS.budgetAsg, "budgetAsg"],
   ] as const) {
     const v = str(k);
     if (v === undefined) continue;
@@ -339,6 +382,28 @@ function buildFleet(
     if (!(Number.isFinite(n) && n > 0))
       problems.push(`--${k}: must be a positive number of calls per second`);
     else fleet[field] = n;
+  }
+  const vis = str(FLAGS.feedHandoffVisibility);
+  if (vis !== undefined) {
+    try {
+      const ms = parseDuration(vis, `--${FLAGS.feedHandoffVisibility}`);
+      // SQS's ChangeMessageVisibility takes whole seconds, 0–43200; 0 would hand an event straight
+      // back to the replica that just received it.
+      if (!(Number.isInteger(ms / 1000) && ms >= 1_000 && ms <= 43_200_000))
+        problems.push(
+          `--${FLAGS.feedHandoffVisibility}: must be a whole number of seconds between 1s and 43200s (SQS's limit), got "${vis}"`,
+        );
+      else fleet.handoffVisibilitySeconds = ms / 1000;
+    } catch (e) {
+      problems.push((e as Error).message);
+    }
+  }
+  const cap = str(FLAGS.feedHandoffMaxReceives);
+  if (cap !== undefined) {
+    const n = Number(cap);
+    if (!(Number.isInteger(n) && n >= 1 && n <= 1_000))
+      problems.push(`--${FLAGS.feedHandoffMaxReceives}: must be an integer 1–1000 (receives), got "${cap}"`);
+    else fleet.handoffMaxReceives = n;
   }
   return fleet;
 }

@@ -46,8 +46,11 @@ export interface SharedWiring {
   redis: Redis;
   metrics: Metrics;
   log: Logger;
-  /** The account's budget (pkg/budget) each ECS call also spends from; absent = local buckets only. */
-  budgets?: { read: CallBudget; write: CallBudget };
+  /**
+   * The account's budgets (pkg/budget) each ECS and Auto Scaling call also spends from (`asg`: every
+   * Auto Scaling call); absent = local buckets only.
+   */
+  budgets?: { read: CallBudget; write: CallBudget; asg?: CallBudget };
   /** One feed consumer for every pool of the process; absent = a consumer of its own (cfg.feedQueueUrl). */
   fanout?: FeedFanout;
 }
@@ -102,6 +105,16 @@ export function wirePool(
       cluster: cfg.cluster,
       region: cfg.region,
       ...(cfg.endpointUrl ? { endpoint: cfg.endpointUrl } : {}),
+      ...(shared.budgets
+        ? {
+            budgets: {
+              "ecs-read": shared.budgets.read,
+              ...(shared.budgets.asg
+                ? { "asg-read": shared.budgets.asg, "asg-write": shared.budgets.asg }
+                : {}),
+            },
+          }
+        : {}),
       metrics,
       signal: stopCtl.signal,
     }),

@@ -22,6 +22,8 @@ const FLEET_TTL_MS = 2_000;
  * against the emulator: they split them evenly by the pools' leases, every pool reaches its exact
  * target, and after kill -9 of one its pools are led by the survivors within the TTLs with the
  * task counts exact (emulator ground truth per startedBy: nothing lost, nothing launched twice).
+ * Epoch fencing is read from Redis throughout: one holder per pool and term, one new term per
+ * moved pool and none for the others.
  */
 describe("reconciler replicas with --all-pools (built CLI, real Redis, emulator over HTTP)", () => {
   let server: PrivateRedis;
@@ -40,6 +42,31 @@ describe("reconciler replicas with --all-pools (built CLI, real Redis, emulator 
       out.set(p, id ? Number(id.split(":")[1]) : undefined);
     }
     return out;
+  };
+  /** Pool → its epoch (the lease's fencing token) in Redis. */
+  const epochs = async (): Promise<Map<string, number>> => {
+    const out = new Map<string, number>();
+    for (const p of POOLS) out.set(p, Number((await redis.get(new PoolKeys(p).epoch)) ?? 0));
+    return out;
+  };
+  /**
+   * Samples every pool's (holder, epoch) pair in one MGET each, every 50 ms: the epoch → holder
+   * pairs seen. One epoch held by two holders would be two acting leaders in one term.
+   */
+  const termsSeen = new Map<string, Map<number, Set<string>>>();
+  let sampling = false;
+  const sample = async (): Promise<void> => {
+    while (sampling) {
+      for (const p of POOLS) {
+        const k = new PoolKeys(p);
+        const [holder, epoch] = await redis.mget(k.leader, k.epoch).catch(() => [null, null]);
+        if (!holder || !epoch) continue;
+        const terms = termsSeen.get(p) ?? new Map<number, Set<string>>();
+        termsSeen.set(p, terms);
+        terms.set(Number(epoch), (terms.get(Number(epoch)) ?? new Set()).add(holder));
+      }
+      await sleep(50);
+    }
   };
   const countBy = (m: Map<string, number | undefined>): Record<string, number> => {
     const c: Record<string, number> = {};
@@ -65,6 +92,7 @@ describe("reconciler replicas with --all-pools (built CLI, real Redis, emulator 
     stopBridges = registerRunningTasks(emu, redis);
   });
   afterAll(async () => {
+    sampling = false;
     stopBridges();
     for (const c of procs) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
     await emu?.stop();
@@ -103,6 +131,8 @@ describe("reconciler replicas with --all-pools (built CLI, real Redis, emulator 
       );
     }
     const pids = procs.map((c) => c.pid!);
+    sampling = true;
+    const sampler = sample();
     const split = await waitFor(
       "30 pools led, 10 per replica",
       async () => {
@@ -115,6 +145,7 @@ describe("reconciler replicas with --all-pools (built CLI, real Redis, emulator 
     await waitFor("every pool at its target", () => POOLS.every((p) => live(p) === TARGET), 30_000, 100);
 
     const before = await leaders();
+    const epochsBefore = await epochs();
     const victim = pids[1]!;
     const moved = POOLS.filter((p) => before.get(p) === victim);
     procs[1]!.kill("SIGKILL");
@@ -140,6 +171,39 @@ describe("reconciler replicas with --all-pools (built CLI, real Redis, emulator 
       100,
     );
     await sleep(3_000);
+    sampling = false;
+    await sampler;
+    // Epoch fencing, read from Redis: each pool's term (epoch) was only ever held by one holder
+    // (one acting leader per term: every fenced write names its term), terms only went up, and
+    // each of the victim's pools began a new term under a survivor.
+    const epochsAfter = await epochs();
+    const extraTerms: Record<string, string[]> = {};
+    for (const p of POOLS) {
+      const terms = termsSeen.get(p) ?? new Map<number, Set<string>>();
+      for (const [epoch, holders] of terms)
+        expect({ pool: p, epoch, holders: [...holders] }).toEqual({
+          pool: p,
+          epoch,
+          holders: [[...holders][0]],
+        });
+      const moved = before.get(p) === victim;
+      const newTerms = epochsAfter.get(p)! - epochsBefore.get(p)!;
+      if (moved) expect({ pool: p, newTerms: newTerms >= 1 }).toEqual({ pool: p, newTerms: true });
+      else expect(newTerms).toBeGreaterThanOrEqual(0);
+      // A lease lost and taken again on a loaded machine is a new term too: reported, not an error.
+      if (newTerms !== (moved ? 1 : 0))
+        extraTerms[p] = [...terms.entries()]
+          .filter(([e]) => e > epochsBefore.get(p)!)
+          .map(([e, h]) => `${e}:${[...h].join("|").split(":")[1]}`);
+      // The pool's status (written only by its leader) names the lease's holder and its epoch.
+      const status = JSON.parse((await redis.get(new PoolKeys(p).status)) ?? "null") as {
+        leader: { id: string; epoch: number };
+      } | null;
+      expect(status?.leader).toEqual({
+        id: await redis.get(new PoolKeys(p).leader),
+        epoch: epochsAfter.get(p),
+      });
+    }
     const counts = POOLS.map(live);
     expect(counts.every((n) => n === TARGET)).toBe(true);
     // No pool's task was launched twice: the survivors adopted the victim's tasks from Redis and ECS.
@@ -150,6 +214,8 @@ describe("reconciler replicas with --all-pools (built CLI, real Redis, emulator 
       takeoverMs,
       after,
       launched: emu.control.launchedCount(),
+      termsSampled: [...termsSeen.values()].reduce((n, t) => n + t.size, 0),
+      extraTerms,
     });
   }, 120_000);
 });
