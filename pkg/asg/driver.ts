@@ -53,6 +53,8 @@ export interface AsgDriverOptions {
   retry?: Partial<RetryPolicy>;
   metrics?: CallerMetrics;
   signal?: AbortSignal;
+  /** Per-attempt answer timeout (default 15 s); a call with no answer is retried as transient. */
+  requestTimeoutMs?: number;
 }
 
 const UNSUPPORTED = new Set(["InvalidAction", "UnknownOperationException", "UnsupportedOperation"]);
@@ -66,7 +68,18 @@ export class AsgDriver implements GroupReader, GroupWriter, ClusterCapacityReade
 
   constructor(private readonly opts: AsgDriverOptions) {
     const region = opts.region ?? process.env.AWS_REGION ?? "us-east-1";
-    const common = { region, maxAttempts: 1, ...(opts.endpoint ? { endpoint: opts.endpoint } : {}) };
+    const common = {
+      region,
+      maxAttempts: 1,
+      ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+      // A hung call would hold the capacity pass (and shutdown) forever. Without
+      // throwOnRequestTimeout the SDK only logs a warning and keeps waiting (as in pkg/ecs/driver.ts).
+      requestHandler: {
+        requestTimeout: opts.requestTimeoutMs ?? 15_000,
+        throwOnRequestTimeout: true,
+        connectionTimeout: 5_000,
+      },
+    };
     this.autoScaling = opts.autoScaling ?? new AutoScalingClient(common);
     this.ecs = opts.ecs ?? new ECSClient(common);
     this.caller = new Caller((api: AsgApi) => ASG_API_FAMILY[api], {

@@ -159,6 +159,21 @@ describe("AsgDriver against the emulator through the SDK", () => {
     expect(callsOf(emu, "DescribeAutoScalingGroups")).toEqual({ ok: 1, throttled: 3, error: 0 });
   });
 
+  it(
+    "a call with no answer times out and is retried: the driver does not hang",
+    { timeout: 20_000 },
+    async () => {
+      const d = driverFor(emu, "c1", { requestTimeoutMs: 1_000 });
+      emu.control.resetCalls();
+      emu.control.addFault({ kind: "slow", op: "DescribeAutoScalingGroups", hang: true, count: 1 });
+      const g = await d.describeGroup("big");
+      expect(g?.desiredCapacity).toBe(4);
+      // Two calls reached the emulator: the hung one and the retry that was answered.
+      expect(callsOf(emu, "DescribeAutoScalingGroups").ok).toBe(2);
+      emu.control.clearFaults();
+    },
+  );
+
   it("a validation error is not retried and names the field", async () => {
     emu.control.resetCalls();
     await expect(driver.setDesiredCapacity("big", 500)).rejects.toThrow(/above max value 200/);
