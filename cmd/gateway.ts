@@ -1,6 +1,8 @@
 /**
- * `warmpool gateway`: the claim HTTP API (POST /v1/claims, heartbeat, DELETE, GET /v1/pool,
- * /healthz, /readyz) and, on --metrics-port, /metrics. Options here, everything else in pkg/gateway.
+ * `warmpool gateway`: the claim HTTP API for every registered pool (POST /v1/pools/{pool}/claims,
+ * heartbeat, DELETE, GET /v1/pools/{pool}, GET /v1/pools), the single-pool aliases for --pool
+ * (POST /v1/claims …, GET /v1/pool), /healthz, /readyz and, on --metrics-port, /metrics. Options
+ * here, everything else in pkg/gateway.
  */
 import type { CommandModule } from "yargs";
 import { DEFAULT_TIMEOUTS, runGateway } from "../pkg/gateway/index.js";
@@ -30,7 +32,7 @@ const F = {
 } as const;
 
 interface Args {
-  [F.pool]: string;
+  [F.pool]?: string;
   [F.redisUrl]: string;
   [F.host]: string;
   [F.port]: number;
@@ -58,7 +60,11 @@ export const gatewayCommand: CommandModule<object, Args> = {
   describe: "serve the claim API: a warm task for a user, ready when the call returns",
   builder: (y) =>
     y
-      .option(F.pool, { type: "string", demandOption: true, describe: "pool name" })
+      .option(F.pool, {
+        type: "string",
+        describe:
+          "default pool: /v1/claims… and /v1/pool answer for it (every registered pool is served under /v1/pools/{pool}/…)",
+      })
       .option(F.redisUrl, {
         type: "string",
         default: "redis://127.0.0.1:6379",
@@ -141,11 +147,15 @@ export const gatewayCommand: CommandModule<object, Args> = {
       )
       .example(
         'curl -H "Authorization: Bearer $TOKEN" -d \'{"userId":"alice"}\' localhost:8080/v1/claims',
-        "claim a task",
+        "claim a task from the default pool",
+      )
+      .example(
+        'curl -H "Authorization: Bearer $TOKEN" -d \'{"userId":"alice"}\' localhost:8080/v1/pools/gpu-eu/claims',
+        "claim a task from any registered pool",
       ),
   handler: async (a) => {
     const gw = await runGateway({
-      pool: a[F.pool],
+      ...(a[F.pool] !== undefined ? { pool: a[F.pool] } : {}),
       redisUrl: a[F.redisUrl],
       host: a[F.host],
       port: a[F.port],

@@ -16,6 +16,7 @@ export {
   HealthSchema,
   HeartbeatRequestSchema,
   HeartbeatResponseSchema,
+  PoolListSchema,
   PoolSummarySchema,
   ReadySchema,
   ReleaseResponseSchema,
@@ -23,6 +24,7 @@ export {
   type ClaimRequestBody,
   type ClaimStateName,
   type HeartbeatResponse,
+  type PoolListBody,
   type PoolSummaryBody,
   type ReleaseResponse,
 } from "./schemas.js";

@@ -11,6 +11,7 @@ import {
   HealthSchema,
   HeartbeatRequestSchema,
   HeartbeatResponseSchema,
+  PoolListSchema,
   PoolSummarySchema,
   ReadySchema,
   ReleaseResponseSchema,
@@ -23,6 +24,7 @@ const NAMED = {
   Health: HealthSchema,
   Heartbeat: HeartbeatResponseSchema,
   HeartbeatRequest: HeartbeatRequestSchema,
+  PoolList: PoolListSchema,
   PoolSummary: PoolSummarySchema,
   Problem: ProblemSchema,
   Ready: ReadySchema,
@@ -64,6 +66,13 @@ const claimIdParam = {
   required: true,
   schema: { type: "string", pattern: "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$" },
 };
+const poolParam = {
+  name: "pool",
+  in: "path",
+  required: true,
+  description: "a pool of the registry (`warmpool ctl pool list`) or the gateway's default pool",
+  schema: { type: "string", pattern: "^[a-z0-9][a-z0-9-]{0,62}$", maxLength: 36 },
+};
 const common = {
   "400": problemResponse("bad input; `field` names it"),
   "401": problemResponse("no valid bearer token", {
@@ -74,6 +83,109 @@ const common = {
   "413": problemResponse("body over 16 KiB"),
   "500": problemResponse("internal error"),
 };
+
+const unknownPool = "no such pool (`field`: `pool`, with a did-you-mean), or ";
+
+/**
+ * The claim routes of one pool under `base`: `/v1` (the single-pool aliases, answering for the
+ * default pool) or `/v1/pools/{pool}` (any pool); `suffix` keeps the operationIds apart.
+ */
+function poolRoutes(
+  base: string,
+  suffix: string,
+  params: object[],
+  which: string,
+): Record<string, Record<string, unknown>> {
+  const inPool = params.length > 0;
+  const notFound = (what: string) => problemResponse(inPool ? `${unknownPool}${what}` : what);
+  return {
+    [`${base}/claims`]: {
+      post: {
+        operationId: `claim${suffix}`,
+        summary: `claim a warm task of ${which} for a user; answers when the session is ready`,
+        parameters: [
+          ...params,
+          {
+            name: "Idempotency-Key",
+            in: "header",
+            required: false,
+            description: "same key ⇒ same claim for 24 h (1-128 printable ASCII, no spaces)",
+            schema: { type: "string", pattern: "^[\\x21-\\x7e]{1,128}$" },
+          },
+        ],
+        requestBody: { required: true, ...json("ClaimRequest") },
+        responses: {
+          "201": {
+            description: "the session is ready",
+            headers: {
+              "Idempotent-Replayed": {
+                description: "`true` when an Idempotency-Key replay answered",
+                schema: { type: "string", enum: ["true"] },
+              },
+            },
+            ...json("Claim"),
+          },
+          ...common,
+          "404": notFound(inPool ? "no default pool" : "the gateway has no default pool"),
+          "409": problemResponse(
+            inPool
+              ? "the Idempotency-Key was used for another user, or the pool is being deleted (`pool-deleting`)"
+              : "the Idempotency-Key was used for another user",
+          ),
+          "429": problemResponse("over the per-user or per-token quota of live claims", retryAfter),
+          "410": problemResponse("the claim of this Idempotency-Key has ended"),
+          "502": problemResponse("the task could not start the session"),
+          "503": problemResponse(
+            "no task ready within waitMs, the waiting queue full, or Redis unavailable: retry",
+            retryAfter,
+          ),
+        },
+      },
+    },
+    [`${base}/claims/{claimId}/heartbeat`]: {
+      post: {
+        operationId: `heartbeat${suffix}`,
+        summary: "renew the claim's lease",
+        parameters: [...params, claimIdParam],
+        requestBody: { required: false, ...json("HeartbeatRequest") },
+        responses: {
+          "200": { description: "renewed", ...json("Heartbeat") },
+          ...common,
+          "404": notFound("no such claim"),
+          "409": problemResponse("the claim is still waiting for a task"),
+          "410": problemResponse("the claim has ended or expired"),
+          "503": problemResponse("Redis unavailable", retryAfter),
+        },
+      },
+    },
+    [`${base}/claims/{claimId}`]: {
+      delete: {
+        operationId: `release${suffix}`,
+        summary: "release the claim (idempotent); its task is stopped, never reused",
+        parameters: [...params, claimIdParam],
+        responses: {
+          "200": { description: "the claim's final state", ...json("Release") },
+          ...common,
+          "404": notFound("no such claim"),
+          "503": problemResponse("Redis unavailable", retryAfter),
+        },
+      },
+    },
+    [inPool ? base : `${base}/pool`]: {
+      get: {
+        operationId: inPool ? "poolSummaryInPool" : "poolSummary",
+        summary: `task counts by state and claims waiting, of ${which}`,
+        ...(inPool ? { parameters: params } : {}),
+        responses: {
+          "200": { description: "the pool now", ...json("PoolSummary") },
+          ...common,
+          "404": notFound(inPool ? "no such pool" : "the gateway has no default pool"),
+          "503": problemResponse("Redis unavailable", retryAfter),
+        },
+      },
+    },
+  };
+}
 
 export function openApiDocument(version: string): Record<string, unknown> {
   return {
@@ -88,83 +200,19 @@ export function openApiDocument(version: string): Record<string, unknown> {
     jsonSchemaDialect: "https://spec.openapis.org/oas/3.1/dialect/base",
     security: [{ bearer: [] }],
     paths: {
-      "/v1/claims": {
-        post: {
-          operationId: "claim",
-          summary: "claim a warm task for a user; answers when the session is ready",
-          parameters: [
-            {
-              name: "Idempotency-Key",
-              in: "header",
-              required: false,
-              description: "same key ⇒ same claim for 24 h (1-128 printable ASCII, no spaces)",
-              schema: { type: "string", pattern: "^[\\x21-\\x7e]{1,128}$" },
-            },
-          ],
-          requestBody: { required: true, ...json("ClaimRequest") },
-          responses: {
-            "201": {
-              description: "the session is ready",
-              headers: {
-                "Idempotent-Replayed": {
-                  description: "`true` when an Idempotency-Key replay answered",
-                  schema: { type: "string", enum: ["true"] },
-                },
-              },
-              ...json("Claim"),
-            },
-            ...common,
-            "409": problemResponse("the Idempotency-Key was used for another user"),
-            "429": problemResponse("over the per-user or per-token quota of live claims", retryAfter),
-            "410": problemResponse("the claim of this Idempotency-Key has ended"),
-            "502": problemResponse("the task could not start the session"),
-            "503": problemResponse(
-              "no task ready within waitMs, the waiting queue full, or Redis unavailable: retry",
-              retryAfter,
-            ),
-          },
-        },
-      },
-      "/v1/claims/{claimId}/heartbeat": {
-        post: {
-          operationId: "heartbeat",
-          summary: "renew the claim's lease",
-          parameters: [claimIdParam],
-          requestBody: { required: false, ...json("HeartbeatRequest") },
-          responses: {
-            "200": { description: "renewed", ...json("Heartbeat") },
-            ...common,
-            "404": problemResponse("no such claim"),
-            "409": problemResponse("the claim is still waiting for a task"),
-            "410": problemResponse("the claim has ended or expired"),
-            "503": problemResponse("Redis unavailable", retryAfter),
-          },
-        },
-      },
-      "/v1/claims/{claimId}": {
-        delete: {
-          operationId: "release",
-          summary: "release the claim (idempotent); its task is stopped, never reused",
-          parameters: [claimIdParam],
-          responses: {
-            "200": { description: "the claim's final state", ...json("Release") },
-            ...common,
-            "404": problemResponse("no such claim"),
-            "503": problemResponse("Redis unavailable", retryAfter),
-          },
-        },
-      },
-      "/v1/pool": {
+      ...poolRoutes("/v1", "", [], "the default pool (`--pool`)"),
+      "/v1/pools": {
         get: {
-          operationId: "poolSummary",
-          summary: "task counts by state and claims waiting",
+          operationId: "listPools",
+          summary: "every pool this gateway serves: its default and the registered ones",
           responses: {
-            "200": { description: "the pool now", ...json("PoolSummary") },
+            "200": { description: "the pools", ...json("PoolList") },
             ...common,
             "503": problemResponse("Redis unavailable", retryAfter),
           },
         },
       },
+      ...poolRoutes("/v1/pools/{pool}", "InPool", [poolParam], "the pool named in the path"),
       "/healthz": {
         get: {
           operationId: "healthz",

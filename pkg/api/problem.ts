@@ -2,7 +2,7 @@
  * One error shape for every gateway route: RFC 9457 problem details, served as
  * `application/problem+json`. `type` names the kind of problem (stable, for code to switch on),
  * `title` its summary, `detail` this occurrence (`<field>: <rule>` for bad input), `field` the
- * offending field. Claim problems add `claimId` and `state` where there is one.
+ * offending field. Claim problems add `claimId` and `state` where there is one, pool problems `pool`.
  */
 import { z } from "zod";
 
@@ -19,6 +19,7 @@ export const PROBLEMS = {
   "quota-exceeded": "Too many live claims",
   "claim-ended": "The claim has ended",
   "claim-waiting": "The claim is still waiting for a task",
+  "pool-deleting": "The pool is being deleted",
   "no-task-ready": "No task was ready in time",
   "session-failed": "The task could not start the session",
   "redis-unavailable": "The pool's Redis is unavailable",
@@ -43,6 +44,7 @@ export const ProblemSchema = z
     detail: z.string().meta({ description: "this occurrence; `<field>: <rule>` for bad input" }),
     field: z.string().optional().meta({ description: "the offending field (body field or header)" }),
     claimId: z.string().optional().meta({ description: "the claim this problem is about" }),
+    pool: z.string().optional().meta({ description: "the pool this problem is about" }),
     state: z.string().optional().meta({ description: "the claim's state, when it has ended" }),
     quota: z
       .enum(["user", "client", "waiting"])
@@ -58,6 +60,7 @@ export type Problem = z.infer<typeof ProblemSchema>;
 export interface ProblemExtra {
   field?: string;
   claimId?: string;
+  pool?: string;
   state?: string;
   quota?: "user" | "client" | "waiting";
   limit?: number;

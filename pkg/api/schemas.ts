@@ -62,6 +62,22 @@ export const PoolSummarySchema = z
   })
   .meta({ id: "PoolSummary" });
 
+export const PoolListSchema = z
+  .strictObject({
+    pools: z.array(
+      z.strictObject({
+        name: z.string().meta({ description: "the pool, as `/v1/pools/{pool}/…` names it" }),
+        state: z.enum(["active", "deleting"]).meta({ description: "a deleting pool takes no new claims" }),
+        labels: z.record(z.string(), z.string()),
+        default: z.boolean().meta({ description: "the pool the single-pool routes answer for (`--pool`)" }),
+      }),
+    ),
+  })
+  .meta({
+    id: "PoolList",
+    description: "every pool the gateway serves: its default and the registered ones",
+  });
+
 export const HealthSchema = z.strictObject({ status: z.literal("ok") }).meta({ id: "Health" });
 export const ReadySchema = z.strictObject({ status: z.literal("ready") }).meta({ id: "Ready" });
 
@@ -70,4 +86,5 @@ export type Claim = z.infer<typeof ClaimSchema>;
 export type HeartbeatResponse = z.infer<typeof HeartbeatResponseSchema>;
 export type ReleaseResponse = z.infer<typeof ReleaseResponseSchema>;
 export type PoolSummaryBody = z.infer<typeof PoolSummarySchema>;
+export type PoolListBody = z.infer<typeof PoolListSchema>;
 export type ClaimStateName = z.infer<typeof ClaimStateSchema>;

@@ -12,7 +12,8 @@ import { isTransientRedisError, redactSecrets } from "../redis/index.js";
 import type { BearerTokens } from "./auth.js";
 import { HttpError, sendHttpError, sendJson, sendProblem } from "./http-io.js";
 import { PrimaryCheck } from "./readiness.js";
-import { claimById, postClaim, type RouteContext } from "./routes.js";
+import { GatewayPools } from "./pools.js";
+import { route, type RouteContext } from "./routes.js";
 import {
   applySocketTimeout,
   resolveTimeouts,
@@ -21,8 +22,11 @@ import {
 } from "./timeouts.js";
 
 export interface GatewayOptions {
-  service: ClaimService;
-  /** The command connection the service uses (for /readyz and error classification). */
+  /** The default pool's service: the single-pool routes (`/v1/claims…`, `/v1/pool`) answer for it. */
+  service?: ClaimService;
+  /** Every pool the gateway serves (`/v1/pools/{pool}/…`); default: `service`'s pool alone. */
+  pools?: GatewayPools;
+  /** The command connection the services use (for /readyz and error classification). */
   redis: Redis;
   tokens: BearerTokens;
   registry?: Registry;
@@ -43,13 +47,14 @@ export interface RunningGateway {
 
 /** The request handler, for embedding the API in another server. */
 export function gatewayHandler(opts: GatewayOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const ctx: RouteContext = { service: opts.service, retryAfterSeconds: opts.retryAfterSeconds ?? 2 };
+  const pools = opts.pools ?? new GatewayPools(opts.service ? { defaultService: opts.service } : {});
+  const ctx: RouteContext = { pools, retryAfterSeconds: opts.retryAfterSeconds ?? 2 };
   const primary = new PrimaryCheck(opts.redis);
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     if (path === "/healthz") return sendJson(res, 200, { status: "ok" });
-    if (path === "/readyz") return readyz(opts, primary, res);
-    if (path === "/metrics") return metrics(opts, res);
+    if (path === "/readyz") return readyz(opts, pools, primary, res);
+    if (path === "/metrics") return metrics(opts, pools, res);
     if (!path.startsWith("/v1/")) throw new HttpError(404, `no route ${path}`);
     const clientId = opts.tokens.identify(req.headers.authorization);
     if (clientId === undefined) {
@@ -57,17 +62,7 @@ export function gatewayHandler(opts: GatewayOptions): (req: IncomingMessage, res
         "www-authenticate": 'Bearer realm="warmpool"',
       });
     }
-    if (path === "/v1/claims") {
-      if (req.method !== "POST")
-        throw new HttpError(405, `${req.method} is not allowed on /v1/claims (use POST)`);
-      return postClaim(ctx, req, res, clientId);
-    }
-    if (path === "/v1/pool") {
-      if (req.method !== "GET")
-        throw new HttpError(405, `${req.method} is not allowed on /v1/pool (use GET)`);
-      return sendJson(res, 200, await opts.service.summary());
-    }
-    if (await claimById(ctx, req, res, path)) return;
+    if (await route(ctx, req, res, path, clientId)) return;
     throw new HttpError(404, `no route ${path}`);
   };
   return (req, res) => {
@@ -111,7 +106,12 @@ function describe(e: unknown): string {
   return parts.join("\n");
 }
 
-async function readyz(opts: GatewayOptions, primary: PrimaryCheck, res: ServerResponse): Promise<void> {
+async function readyz(
+  opts: GatewayOptions,
+  pools: GatewayPools,
+  primary: PrimaryCheck,
+  res: ServerResponse,
+): Promise<void> {
   const notReady = (why: string): void =>
     sendProblem(
       res,
@@ -122,15 +122,15 @@ async function readyz(opts: GatewayOptions, primary: PrimaryCheck, res: ServerRe
       { "retry-after": "1" },
     );
   if (opts.redis.status !== "ready") return notReady(`connection ${opts.redis.status}`);
-  if (!opts.service.listening) return notReady("claim notice subscription is down");
+  if (!pools.listening) return notReady("claim notice subscription is down");
   const p = await primary.state();
   if (!p.ok) return notReady(p.reason);
   sendJson(res, 200, { status: "ready" });
 }
 
-async function metrics(opts: GatewayOptions, res: ServerResponse): Promise<void> {
+async function metrics(opts: GatewayOptions, pools: GatewayPools, res: ServerResponse): Promise<void> {
   if (!opts.registry) throw new HttpError(404, "metrics are not enabled");
-  await opts.service.refreshGauges().catch(() => undefined);
+  await pools.refreshGauges();
   const text = await opts.registry.metrics();
   res.writeHead(200, { "content-type": opts.registry.contentType });
   res.end(text);

@@ -1,5 +1,7 @@
 /**
- * The gateway's JSON API over a ClaimService, as api/openapi.json describes it. Every answer that
+ * The gateway's JSON API over the ClaimServices of the pools it serves, as api/openapi.json
+ * describes it: `/v1/pools/{pool}/…` for any pool, and the single-pool routes (`/v1/claims…`,
+ * `/v1/pool`) as aliases of the same handlers for the default pool (`--pool`). Every answer that
  * is not a success is a problem (application/problem+json) saying what went wrong, naming the
  * field for bad input.
  */
@@ -8,15 +10,115 @@ import type { ClaimService } from "../claims/index.js";
 import type { ReadyClaim } from "../claims/types.js";
 import { ClaimRequestSchema, HeartbeatRequestSchema } from "../api/index.js";
 import { HttpError, readJsonObject, rejectUnknownFields, sendJson, sendProblem } from "./http-io.js";
+import type { GatewayPools } from "./pools.js";
 
 const CLAIM_FIELDS = Object.keys(ClaimRequestSchema.shape);
 const HEARTBEAT_FIELDS = Object.keys(HeartbeatRequestSchema.shape);
-const CLAIM_PATH = /^\/v1\/claims\/([^/]+)(\/heartbeat)?$/;
+/** `/claims`, `/claims/{id}`, `/claims/{id}/heartbeat` or `/pool` after the pool's prefix. */
+const ALIAS_PATH = /^\/v1(?:\/(pool)|\/claims(?:\/([^/]+)(\/heartbeat)?)?)$/;
+const POOL_PATH = /^\/v1\/pools\/([^/]+)(\/claims(?:\/([^/]+)(\/heartbeat)?)?)?$/;
 
 export interface RouteContext {
-  service: ClaimService;
+  pools: GatewayPools;
   /** Seconds a client should wait before retrying a claim that timed out. */
   retryAfterSeconds: number;
+}
+
+/** One API request: which pool, which resource. */
+interface Target {
+  /** Undefined: the default pool (an alias route). */
+  pool?: string;
+  resource: "claims" | "claim" | "heartbeat" | "summary";
+  claimId?: string;
+  /** The path as the client spelled its template, for 405 messages. */
+  label: string;
+}
+
+/** Parses an API path; undefined when it is none of the gateway's routes. */
+function parseTarget(path: string): Target | undefined {
+  const a = ALIAS_PATH.exec(path);
+  if (a) {
+    if (a[1]) return { resource: "summary", label: "/v1/pool" };
+    if (a[2] === undefined) return { resource: "claims", label: "/v1/claims" };
+    return a[3]
+      ? { resource: "heartbeat", claimId: a[2], label: "heartbeat" }
+      : { resource: "claim", claimId: a[2], label: "a claim" };
+  }
+  const p = POOL_PATH.exec(path);
+  if (!p) return undefined;
+  const pool = decodeSegment(p[1] ?? "", "pool");
+  if (p[2] === undefined) return { pool, resource: "summary", label: "/v1/pools/{pool}" };
+  if (p[3] === undefined) return { pool, resource: "claims", label: "/v1/pools/{pool}/claims" };
+  return p[4]
+    ? { pool, resource: "heartbeat", claimId: p[3], label: "heartbeat" }
+    : { pool, resource: "claim", claimId: p[3], label: "a claim" };
+}
+
+function decodeSegment(raw: string, field: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new HttpError(400, `${field}: malformed percent-encoding in the path`, {}, { field });
+  }
+}
+
+const METHOD: Record<Target["resource"], string> = {
+  claims: "POST",
+  claim: "DELETE",
+  heartbeat: "POST",
+  summary: "GET",
+};
+
+/**
+ * Answers an authenticated `/v1/` request; false when the path is no route. The method is checked
+ * before the pool is looked up, so a wrong method costs no Redis work.
+ */
+export async function route(
+  ctx: RouteContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  clientId: string,
+): Promise<boolean> {
+  if (path === "/v1/pools") {
+    if (req.method !== "GET") throw new HttpError(405, `${req.method} is not allowed on /v1/pools (use GET)`);
+    sendJson(res, 200, { pools: await ctx.pools.list() });
+    return true;
+  }
+  const t = parseTarget(path);
+  if (!t) return false;
+  const method = METHOD[t.resource];
+  if (req.method !== method) {
+    throw new HttpError(405, `${req.method} is not allowed on ${t.label} (use ${method})`);
+  }
+  const service = await serviceOf(ctx, t);
+  switch (t.resource) {
+    case "claims":
+      await postClaim(ctx, service, req, res, clientId);
+      break;
+    case "summary":
+      sendJson(res, 200, await service.summary());
+      break;
+    case "heartbeat":
+      await heartbeat(service, req, res, decodeSegment(t.claimId!, "claimId"));
+      break;
+    case "claim":
+      await release(service, res, decodeSegment(t.claimId!, "claimId"));
+      break;
+  }
+  return true;
+}
+
+async function serviceOf(ctx: RouteContext, t: Target): Promise<ClaimService> {
+  if (t.pool !== undefined) return ctx.pools.resolve(t.pool, t.resource === "claims");
+  const d = ctx.pools.defaultService;
+  if (!d) {
+    throw new HttpError(
+      404,
+      "this gateway has no default pool (--pool); address one as /v1/pools/{pool}/… (GET /v1/pools lists them)",
+    );
+  }
+  return d;
 }
 
 function claimBody(c: ReadyClaim): Record<string, unknown> {
@@ -36,8 +138,9 @@ function claimBody(c: ReadyClaim): Record<string, unknown> {
  * queue, a taken task drains — nobody would ever learn its endpoint, so it must not sit `ready`
  * for its whole lease.
  */
-export async function postClaim(
+async function postClaim(
   ctx: RouteContext,
+  service: ClaimService,
   req: IncomingMessage,
   res: ServerResponse,
   clientId: string,
@@ -52,12 +155,12 @@ export async function postClaim(
     if (res.writableFinished) return;
     gone.abort();
     // The claim was ready but its answer never reached the caller.
-    if (answered) void ctx.service.abandon(answered.claimId).catch(() => undefined);
+    if (answered) void service.abandon(answered.claimId).catch(() => undefined);
   };
   res.once("close", onClose);
   if (res.destroyed) return; // gone while its body was read: no claim at all
   const r = await (
-    await ctx.service.begin({
+    await service.begin({
       userId: body.userId as string,
       ...(body.leaseSeconds !== undefined ? { leaseSeconds: body.leaseSeconds as number } : {}),
       ...(body.waitMs !== undefined ? { waitMs: body.waitMs as number } : {}),
@@ -69,7 +172,7 @@ export async function postClaim(
   if (r.outcome === "ready" && !r.replayed) {
     // A replay's claim belongs to the call that made it (which may have answered): never released here.
     if (gone.signal.aborted) {
-      await ctx.service.abandon(r.claim.claimId);
+      await service.abandon(r.claim.claimId);
       return;
     }
     answered = { claimId: r.claim.claimId };
@@ -139,59 +242,47 @@ export async function postClaim(
   }
 }
 
-export async function claimById(
-  ctx: RouteContext,
+async function heartbeat(
+  service: ClaimService,
   req: IncomingMessage,
   res: ServerResponse,
-  path: string,
-): Promise<boolean> {
-  const m = CLAIM_PATH.exec(path);
-  if (!m) return false;
-  let claimId: string;
-  try {
-    claimId = decodeURIComponent(m[1] ?? "");
-  } catch {
-    sendProblem(res, 400, "invalid-input", "claimId: malformed percent-encoding in the path");
-    return true;
-  }
-  if (m[2] && req.method === "POST") {
-    const body = await readJsonObject(req);
-    rejectUnknownFields(body, HEARTBEAT_FIELDS);
-    const r = await ctx.service.heartbeat(claimId, body.leaseSeconds as number | undefined);
-    switch (r.outcome) {
-      case "renewed":
-        sendJson(res, 200, { claimId, leaseExpiresAt: new Date(r.leaseExpiresAtMs).toISOString() });
-        break;
-      case "unknown":
-        sendProblem(res, 404, "not-found", `claimId: no claim ${claimId}`, { field: "claimId" });
-        break;
-      case "expired":
-        sendProblem(res, 410, "claim-ended", "the lease had run out; the claim is expired", {
+  claimId: string,
+): Promise<void> {
+  const body = await readJsonObject(req);
+  rejectUnknownFields(body, HEARTBEAT_FIELDS);
+  const r = await service.heartbeat(claimId, body.leaseSeconds as number | undefined);
+  switch (r.outcome) {
+    case "renewed":
+      return sendJson(res, 200, { claimId, leaseExpiresAt: new Date(r.leaseExpiresAtMs).toISOString() });
+    case "unknown":
+      return sendProblem(res, 404, "not-found", `claimId: no claim ${claimId}`, { field: "claimId" });
+    case "expired":
+      return sendProblem(res, 410, "claim-ended", "the lease had run out; the claim is expired", {
+        claimId,
+        state: "expired",
+      });
+    case "ended":
+      return sendProblem(res, 410, "claim-ended", `the claim has ended (${r.state})`, {
+        claimId,
+        state: r.state,
+      });
+    case "waiting":
+      return sendProblem(
+        res,
+        409,
+        "claim-waiting",
+        "the claim is still waiting for a task; nothing to renew",
+        {
           claimId,
-          state: "expired",
-        });
-        break;
-      case "ended":
-        sendProblem(res, 410, "claim-ended", `the claim has ended (${r.state})`, { claimId, state: r.state });
-        break;
-      case "waiting":
-        sendProblem(res, 409, "claim-waiting", "the claim is still waiting for a task; nothing to renew", {
-          claimId,
-        });
-        break;
-    }
-    return true;
+        },
+      );
   }
-  if (!m[2] && req.method === "DELETE") {
-    const r = await ctx.service.release(claimId);
-    if (r.outcome === "unknown")
-      sendProblem(res, 404, "not-found", `claimId: no claim ${claimId}`, { field: "claimId" });
-    else if (r.outcome === "released") sendJson(res, 200, { claimId, state: "released" });
-    else sendJson(res, 200, { claimId, state: r.state });
-    return true;
-  }
-  throw new HttpError(
-    405,
-    `${req.method} is not allowed on ${m[2] ? "heartbeat (use POST)" : "a claim (use DELETE)"}`,
-  );
+}
+
+async function release(service: ClaimService, res: ServerResponse, claimId: string): Promise<void> {
+  const r = await service.release(claimId);
+  if (r.outcome === "unknown")
+    return sendProblem(res, 404, "not-found", `claimId: no claim ${claimId}`, { field: "claimId" });
+  if (r.outcome === "released") return sendJson(res, 200, { claimId, state: "released" });
+  sendJson(res, 200, { claimId, state: r.state });
 }

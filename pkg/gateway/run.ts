@@ -11,11 +11,20 @@ import { createLogger } from "../log/index.js";
 import { createMetrics } from "../metrics/index.js";
 import { redactSecrets, redactUrl, redisOptions } from "../redis/index.js";
 import { loadTokens } from "./auth.js";
+import { PoolRegistry } from "../pools/index.js";
 import { startGateway, type RunningGateway } from "./gateway.js";
+import { GatewayPools } from "./pools.js";
 import type { GatewayTimeouts } from "./timeouts.js";
 
 export interface GatewayConfig {
-  pool: string;
+  /**
+   * The default pool: the single-pool routes (`/v1/claims…`, `/v1/pool`) answer for it. Every pool
+   * of the registry (`wp:pools`) is served under `/v1/pools/{pool}/…` as well, with the same limits.
+   * Absent: only the `/v1/pools/{pool}/…` routes answer.
+   */
+  pool?: string;
+  /** How long the gateway trusts a registry entry, ms (default 2,000). */
+  registryCacheMs?: number;
   redisUrl: string;
   host: string;
   port: number;
@@ -45,7 +54,7 @@ export interface GatewayConfig {
 /** `runGateway`, with every Redis URL in its errors redacted (they may carry the AUTH password). */
 export async function runGateway(
   cfg: GatewayConfig,
-): Promise<RunningGateway & { service: ClaimService; metricsUrl?: string }> {
+): Promise<RunningGateway & { service?: ClaimService; pools: GatewayPools; metricsUrl?: string }> {
   try {
     return await startFromConfig(cfg);
   } catch (e) {
@@ -65,8 +74,10 @@ function redactedError(e: unknown): Error {
 
 async function startFromConfig(
   cfg: GatewayConfig,
-): Promise<RunningGateway & { service: ClaimService; metricsUrl?: string }> {
-  const logger = createLogger({ bindings: { component: "gateway", pool: cfg.pool } });
+): Promise<RunningGateway & { service?: ClaimService; pools: GatewayPools; metricsUrl?: string }> {
+  const logger = createLogger({
+    bindings: { component: "gateway", ...(cfg.pool !== undefined ? { pool: cfg.pool } : {}) },
+  });
   const tokens = loadTokens({ env: cfg.tokens, file: cfg.tokensFile });
   const maxLeaseSeconds = cfg.maxLeaseSeconds ?? DEFAULT_LIMITS.maxLeaseSeconds;
   const problems = configProblems(cfg, maxLeaseSeconds);
@@ -87,32 +98,44 @@ async function startFromConfig(
   });
   const registry = new Registry();
   const metrics = createMetrics(registry);
-  const service = new ClaimService({
-    pool: cfg.pool,
-    redis,
+  const serviceOf = async (pool: string): Promise<ClaimService> => {
+    const s = new ClaimService({
+      pool,
+      redis,
+      subscriber,
+      metrics,
+      readyTimeoutMs: cfg.readyTimeoutMs,
+      limits: {
+        defaultLeaseSeconds: cfg.defaultLeaseSeconds,
+        defaultWaitMs: cfg.defaultWaitMs,
+        maxWaitMs: cfg.maxWaitMs,
+        maxLeaseSeconds,
+        userIdPattern: userIdPattern(cfg.userIdPattern),
+      },
+      quotas: {
+        perUser: cfg.maxClaimsPerUser ?? 0,
+        perClient: cfg.maxClaimsPerToken ?? 0,
+        maxWaiting: cfg.maxWaiting ?? 0,
+      },
+    });
+    await s.start();
+    return s;
+  };
+  const service = cfg.pool === undefined ? undefined : await serviceOf(cfg.pool);
+  const pools = new GatewayPools({
+    ...(service ? { defaultService: service } : {}),
+    registry: new PoolRegistry(redis),
+    create: serviceOf,
     subscriber,
-    metrics,
-    readyTimeoutMs: cfg.readyTimeoutMs,
-    limits: {
-      defaultLeaseSeconds: cfg.defaultLeaseSeconds,
-      defaultWaitMs: cfg.defaultWaitMs,
-      maxWaitMs: cfg.maxWaitMs,
-      maxLeaseSeconds,
-      userIdPattern: userIdPattern(cfg.userIdPattern),
-    },
-    quotas: {
-      perUser: cfg.maxClaimsPerUser ?? 0,
-      perClient: cfg.maxClaimsPerToken ?? 0,
-      maxWaiting: cfg.maxWaiting ?? 0,
-    },
+    ...(cfg.registryCacheMs !== undefined ? { cacheMs: cfg.registryCacheMs } : {}),
   });
-  await service.start();
   const ops =
     cfg.metricsPort === undefined
       ? undefined
-      : await serveMetrics(registry, service, cfg.host, cfg.metricsPort);
+      : await serveMetrics(registry, pools, cfg.host, cfg.metricsPort);
   const gw = await startGateway({
-    service,
+    ...(service ? { service } : {}),
+    pools,
     redis,
     tokens,
     ...(ops ? {} : { registry }),
@@ -124,7 +147,8 @@ async function startFromConfig(
     longestWaitMs: Math.max(cfg.maxWaitMs, cfg.readyTimeoutMs),
   }).catch(async (e: unknown) => {
     await ops?.close();
-    await service.close();
+    await pools.close();
+    await service?.close();
     redis.disconnect();
     subscriber.disconnect();
     throw e;
@@ -136,19 +160,26 @@ async function startFromConfig(
       tokens: tokens.size,
       redis: redactUrl(cfg.redisUrl),
       timeouts: gw.timeouts,
-      quotas: service.quotas,
+      pool: cfg.pool ?? null,
+      quotas: {
+        perUser: cfg.maxClaimsPerUser ?? 0,
+        perClient: cfg.maxClaimsPerToken ?? 0,
+        maxWaiting: cfg.maxWaiting ?? 0,
+      },
       maxLeaseSeconds,
     },
     "gateway listening",
   );
   return {
     ...gw,
-    service,
+    ...(service ? { service } : {}),
+    pools,
     ...(ops ? { metricsUrl: `${ops.url}/metrics` } : {}),
     async close() {
       await gw.close();
       await ops?.close();
-      await service.close();
+      await pools.close();
+      await service?.close();
       redis.disconnect();
       subscriber.disconnect();
     },
@@ -193,7 +224,7 @@ function configProblems(cfg: GatewayConfig, maxLeaseSeconds: number): string[] {
 /** The metrics port: `/metrics` (gauges refreshed first) and `/healthz`, nothing else. */
 async function serveMetrics(
   registry: Registry,
-  service: ClaimService,
+  pools: GatewayPools,
   host: string,
   port: number,
 ): Promise<{ url: string; close(): Promise<void> }> {
@@ -201,7 +232,7 @@ async function serveMetrics(
     const path = (req.url ?? "/").split("?")[0];
     void (async () => {
       if (path === "/metrics" && req.method === "GET") {
-        await service.refreshGauges().catch(() => undefined);
+        await pools.refreshGauges();
         const text = await registry.metrics();
         res.writeHead(200, { "content-type": registry.contentType });
         return res.end(text);
