@@ -10,3 +10,4 @@ export {
   type GatewayTimeouts,
 } from "./timeouts.js";
 export { PrimaryCheck } from "./readiness.js";
+export { GatewayPools, type GatewayPoolsOptions, type ServedPool } from "./pools.js";

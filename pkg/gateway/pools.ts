@@ -9,7 +9,8 @@
 import type { ClaimService } from "../claims/index.js";
 import { closestName } from "../config/suggest.js";
 import { assertPoolName } from "../keys/index.js";
-import { PoolRegistry, type PoolEntry } from "../pools/index.js";
+import type { PoolRegistry } from "../pools/index.js";
+import { type PoolEntry } from "../pools/index.js";
 import { HttpError } from "./http-io.js";
 
 export interface GatewayPoolsOptions {
