@@ -1,7 +1,8 @@
 /**
  * A typed client of the gateway (api/openapi.json): claim with an Idempotency-Key and retries on
- * 503 + Retry-After, a heartbeat loop, release, the pool summary; every call cancellable with an
- * AbortSignal. Answers are checked against the same zod schemas the gateway is built from, and
+ * 503 + Retry-After, a heartbeat loop, release, the pool summary, the pools served; every call
+ * cancellable with an AbortSignal and addressed to any pool (`pool`, per client or per call: the
+ * `/v1/pools/{pool}/…` routes) or, without one, to the gateway's default pool. Answers are checked against the same zod schemas the gateway is built from, and
  * every refusal is a GatewayError carrying the RFC 9457 problem. Depends on `fetch` only.
  */
 import { randomUUID } from "node:crypto";
@@ -9,12 +10,14 @@ import type { z } from "zod";
 import {
   ClaimSchema,
   HeartbeatResponseSchema,
+  PoolListSchema,
   PoolSummarySchema,
   ProblemSchema,
   ReleaseResponseSchema,
   type Claim,
   type ClaimRequestBody,
   type HeartbeatResponse,
+  type PoolListBody,
   type PoolSummaryBody,
   type Problem,
   type ReleaseResponse,
@@ -31,10 +34,17 @@ export interface WarmpoolClientOptions {
   claimAttempts?: number;
   /** Cap of one wait between claim attempts, default 10 s; the gateway's Retry-After otherwise. */
   maxRetryDelayMs?: number;
+  /**
+   * The pool every call addresses (`/v1/pools/{pool}/…`) unless the call names one. Absent: the
+   * gateway's default pool (its `--pool`, the `/v1/claims` routes).
+   */
+  pool?: string;
 }
 
 export interface CallOptions {
   signal?: AbortSignal;
+  /** This call's pool, over the client's `pool`. A claim's heartbeats and release need the same. */
+  pool?: string;
 }
 
 export interface ClaimOptions extends CallOptions {
@@ -82,7 +92,7 @@ export class WarmpoolClient {
     for (let attempt = 1; ; attempt++) {
       let retryAfterMs: number;
       try {
-        return await this.call("POST", "/v1/claims", ClaimSchema, {
+        return await this.call("POST", `${this.prefix(opts)}/claims`, ClaimSchema, {
           body: req,
           headers: { "idempotency-key": key },
           ...(opts.signal ? { signal: opts.signal } : {}),
@@ -103,20 +113,39 @@ export class WarmpoolClient {
   /** Renews the lease (`leaseSeconds` from now, else the gateway's default). */
   heartbeat(claimId: string, opts: CallOptions & { leaseSeconds?: number } = {}): Promise<HeartbeatResponse> {
     const body = opts.leaseSeconds === undefined ? {} : { leaseSeconds: opts.leaseSeconds };
-    return this.call("POST", `/v1/claims/${encodeURIComponent(claimId)}/heartbeat`, HeartbeatResponseSchema, {
-      body,
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
+    return this.call(
+      "POST",
+      `${this.prefix(opts)}/claims/${encodeURIComponent(claimId)}/heartbeat`,
+      HeartbeatResponseSchema,
+      { body, ...(opts.signal ? { signal: opts.signal } : {}) },
+    );
   }
 
   /** Releases the claim (idempotent): its task is stopped, never handed to anyone else. */
   release(claimId: string, opts: CallOptions = {}): Promise<ReleaseResponse> {
-    return this.call("DELETE", `/v1/claims/${encodeURIComponent(claimId)}`, ReleaseResponseSchema, opts);
+    return this.call(
+      "DELETE",
+      `${this.prefix(opts)}/claims/${encodeURIComponent(claimId)}`,
+      ReleaseResponseSchema,
+      opts,
+    );
   }
 
-  /** Task counts by state, claims waiting, age of the oldest warm task. */
+  /** Task counts by state, claims waiting, age of the oldest warm task (of the pool addressed). */
   pool(opts: CallOptions = {}): Promise<PoolSummaryBody> {
-    return this.call("GET", "/v1/pool", PoolSummarySchema, opts);
+    const p = this.prefix(opts);
+    return this.call("GET", p === "/v1" ? "/v1/pool" : p, PoolSummarySchema, opts);
+  }
+
+  /** Every pool the gateway serves: its default pool and the registered ones. */
+  pools(opts: Pick<CallOptions, "signal"> = {}): Promise<PoolListBody> {
+    return this.call("GET", "/v1/pools", PoolListSchema, opts);
+  }
+
+  /** `/v1/pools/{pool}` for the call's or the client's pool; `/v1` (the default pool's aliases) for none. */
+  private prefix(opts: CallOptions): string {
+    const pool = opts.pool ?? this.opts.pool;
+    return pool === undefined ? "/v1" : `/v1/pools/${encodeURIComponent(pool)}`;
   }
 
   /**
@@ -137,6 +166,7 @@ export class WarmpoolClient {
           await sleep(interval, signal);
           await this.heartbeat(claimId, {
             signal,
+            ...(opts.pool !== undefined ? { pool: opts.pool } : {}),
             ...(opts.leaseSeconds !== undefined ? { leaseSeconds: opts.leaseSeconds } : {}),
           });
         } catch (e) {
@@ -167,7 +197,9 @@ export class WarmpoolClient {
   ): Promise<T> {
     const claim = await this.claim(req, opts);
     const lost = new AbortController();
+    const pool = opts.pool !== undefined ? { pool: opts.pool } : {};
     const hb = this.keepAlive(claim.claimId, {
+      ...pool,
       ...(opts.heartbeatMs !== undefined ? { intervalMs: opts.heartbeatMs } : {}),
       ...(req.leaseSeconds !== undefined ? { leaseSeconds: req.leaseSeconds } : {}),
     });
@@ -176,7 +208,7 @@ export class WarmpoolClient {
       return await use(claim, lost.signal);
     } finally {
       await hb.stop();
-      await this.release(claim.claimId).catch(() => undefined);
+      await this.release(claim.claimId, pool).catch(() => undefined);
     }
   }
 

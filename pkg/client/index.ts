@@ -11,6 +11,7 @@ export type {
   Claim,
   ClaimRequestBody,
   HeartbeatResponse,
+  PoolListBody,
   PoolSummaryBody,
   Problem,
   ReleaseResponse,
