@@ -6,6 +6,7 @@
 import type { Argv, CommandModule } from "yargs";
 import { parseLabels } from "../pkg/pools/index.js";
 import {
+  allPoolsStatus,
   cancelDrain,
   claimsList,
   claimsRelease,
@@ -28,6 +29,7 @@ import {
   statusCommand,
   tasksCommand,
   TASK_STATES,
+  watchAllPools,
   watchStatus,
   type CtlIO,
   type ExitCode,
@@ -54,6 +56,7 @@ const F = {
   label: "label",
   force: "force",
   wait: "wait",
+  allPools: "all-pools",
 } as const;
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -95,12 +98,27 @@ export function makeCtlCommand(rt: CtlRuntime): CommandModule<object, Args> {
       rt.exit(code);
     };
 
+  const statusOptions = (a: Args) => ({ staleAfterMs: a[F.staleAfter] * 1000 });
+  const watchOptions = (a: Args) => ({
+    ...statusOptions(a),
+    intervalMs: a[F.interval] * 1000,
+    ...(rt.signal ? { signal: rt.signal() } : {}),
+  });
+  const onePool = pooled(
+    (a) => (ctx) => (a[F.watch] ? watchStatus(ctx, watchOptions(a)) : statusCommand(ctx, statusOptions(a))),
+    { reconnect: (a) => a[F.watch] === true },
+  );
   const status: CommandModule<object, Args> = {
     command: "status",
     describe:
-      "desired vs actual, leader and last pass, desired-state validity, rollout, errors; non-zero exit when unhealthy",
+      "desired vs actual, leader and last pass, desired-state validity, rollout, errors; without --pool every registered pool, one line each; non-zero exit when unhealthy",
     builder: (y) =>
       y
+        .option(F.allPools, {
+          type: "boolean",
+          default: false,
+          describe: "every registered pool at a glance, one line each (the default when no --pool is given)",
+        })
         .option(F.watch, {
           type: "boolean",
           alias: "w",
@@ -117,20 +135,19 @@ export function makeCtlCommand(rt: CtlRuntime): CommandModule<object, Args> {
           "$0 ctl status --pool agents",
           "one report; exit 0 healthy, 10–13 unhealthy (see docs/ctl.md)",
         )
+        .example("$0 ctl status", "every registered pool, one line each; exit code of the worst")
         .example("$0 ctl status --watch", "live view during a rollout (pool from WARMPOOL_POOL)")
         .example("$0 ctl status -o json | jq .health", "the verdict for a script or probe"),
-    handler: pooled(
-      (a) => (ctx) => {
-        const o = { staleAfterMs: a[F.staleAfter] * 1000 };
-        if (!a[F.watch]) return statusCommand(ctx, o);
-        return watchStatus(ctx, {
-          ...o,
-          intervalMs: a[F.interval] * 1000,
-          ...(rt.signal ? { signal: rt.signal() } : {}),
-        });
-      },
-      { reconnect: (a) => a[F.watch] === true },
-    ),
+    handler: async (a: Args) => {
+      if (a[F.pool] && !a[F.allPools]) return onePool(a);
+      const code = await runWithRedis(
+        rt.io(),
+        globals(a),
+        (ctx) => (a[F.watch] ? watchAllPools(ctx, watchOptions(a)) : allPoolsStatus(ctx, statusOptions(a))),
+        { reconnect: a[F.watch] === true },
+      );
+      rt.exit(code);
+    },
   };
 
   const config: CommandModule<object, Args> = {
@@ -392,7 +409,10 @@ export function makeCtlCommand(rt: CtlRuntime): CommandModule<object, Args> {
           default: "redis://127.0.0.1:6379",
           describe: "redis:// or rediss:// (TLS); password as redis://:PASS@host",
         })
-        .option(F.pool, { type: "string", describe: "pool name (required)" })
+        .option(F.pool, {
+          type: "string",
+          describe: "pool name (required, except by status: without it, every registered pool)",
+        })
         .option(F.output, {
           type: "string",
           alias: "o",

@@ -4,7 +4,14 @@ export { processIO, style, type CtlIO, type OutputFormat } from "./io.js";
 export { connectRedis, checkRedisUrl, DEFAULT_CONNECT_TIMEOUT_MS } from "./connect.js";
 export { redactUrl } from "../redis/index.js";
 export { createContext, operator, type CtlContext } from "./context.js";
-export { statusCommand, watchStatus, type WatchOptions } from "./status-cmd.js";
+export {
+  statusCommand,
+  watchStatus,
+  allPoolsStatus,
+  watchAllPools,
+  type WatchOptions,
+} from "./status-cmd.js";
+export { gatherAllPools, renderAllPools, type AllPoolsReport, type PoolLine } from "./status-all.js";
 export {
   gatherStatus,
   assessHealth,

@@ -55,11 +55,12 @@ export async function runWithPool(
   }
 }
 
-/** Runs `fn` with a connection but no pool (`ctl pool list`); returns the exit code (never throws). */
+/** Runs `fn` with a connection but no pool (`ctl pool list`, `ctl status` over every pool); returns the exit code (never throws). */
 export async function runWithRedis(
   io: CtlIO,
   flags: GlobalFlags,
   fn: (ctx: Pick<CtlContext, "redis" | "io" | "output">) => Promise<ExitCode>,
+  opts: RunOptions = {},
 ): Promise<ExitCode> {
   let redis: Awaited<ReturnType<typeof connectRedis>> | undefined;
   try {
@@ -69,14 +70,14 @@ export async function runWithRedis(
       throw new CtlError(
         `--connect-timeout: must be a positive number of seconds (got ${flags.connectTimeout})`,
       );
-    redis = await connectRedis(flags.redisUrl, { timeoutMs });
+    redis = await connectRedis(flags.redisUrl, { timeoutMs, reconnect: opts.reconnect === true });
     const conn = redis;
     conn.on("error", () => undefined);
     try {
       return await fn({ redis: conn, io, output: flags.output });
     } catch (e) {
       if (e instanceof CtlError) throw e;
-      if (isConnectionError(e)) throw redisFailure(flags.redisUrl, e);
+      if (isConnectionError(e) || isRedisFailure(e)) throw redisFailure(flags.redisUrl, e);
       throw e;
     }
   } catch (e) {

@@ -6,6 +6,7 @@
 import type { CtlContext } from "./context.js";
 import { CtlError, EXIT, type ExitCode } from "./errors.js";
 import { json, style } from "./io.js";
+import { gatherAllPools, renderAllPools } from "./status-all.js";
 import { gatherStatus, type StatusOptions, type StatusReport } from "./status-report.js";
 import { renderStatus } from "./status-render.js";
 
@@ -36,7 +37,36 @@ export async function statusCommand(ctx: CtlContext, opts: StatusOptions = {}): 
   return r.health.exitCode;
 }
 
-export async function watchStatus(ctx: CtlContext, opts: WatchOptions = {}): Promise<ExitCode> {
+/** What the overview needs: a connection, no pool. */
+type AnyPoolContext = Pick<CtlContext, "redis" | "io" | "output">;
+
+/** `ctl status` over every registered pool: one line each (pkg/ctl/status-all.ts). */
+export async function allPoolsStatus(ctx: AnyPoolContext, opts: StatusOptions = {}): Promise<ExitCode> {
+  checkOptions(opts);
+  const r = await gatherAllPools(ctx, opts);
+  ctx.io.out(ctx.output === "json" ? json(r) : renderAllPools(r, ctx.io));
+  return r.health.exitCode;
+}
+
+export function watchStatus(ctx: CtlContext, opts: WatchOptions = {}): Promise<ExitCode> {
+  return watchFrames(ctx, opts, async () => {
+    const r = await gatherStatus(ctx, opts);
+    return { exitCode: r.health.exitCode, json: toJson(r), text: renderStatus(r, ctx.io) };
+  });
+}
+
+export function watchAllPools(ctx: AnyPoolContext, opts: WatchOptions = {}): Promise<ExitCode> {
+  return watchFrames(ctx, opts, async () => {
+    const r = await gatherAllPools(ctx, opts);
+    return { exitCode: r.health.exitCode, json: r, text: renderAllPools(r, ctx.io) };
+  });
+}
+
+async function watchFrames(
+  ctx: AnyPoolContext,
+  opts: WatchOptions,
+  frameOf: () => Promise<{ exitCode: ExitCode; json: unknown; text: string }>,
+): Promise<ExitCode> {
   checkOptions(opts);
   const interval = opts.intervalMs ?? 2_000;
   const st = style(ctx.io);
@@ -44,9 +74,9 @@ export async function watchStatus(ctx: CtlContext, opts: WatchOptions = {}): Pro
   for (let frame = 1; !opts.signal?.aborted; frame++) {
     let text: string;
     try {
-      const r = await gatherStatus(ctx, opts);
-      last = r.health.exitCode;
-      text = ctx.output === "json" ? JSON.stringify(toJson(r)) + "\n" : renderStatus(r, ctx.io);
+      const f = await frameOf();
+      last = f.exitCode;
+      text = ctx.output === "json" ? JSON.stringify(f.json) + "\n" : f.text;
     } catch (e) {
       last = EXIT.unreachable;
       const msg = `Redis unreachable: ${e instanceof Error ? e.message : String(e)}; retrying every ${interval / 1000}s`;
