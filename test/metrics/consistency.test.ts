@@ -130,7 +130,12 @@ describe("metrics consistency check", () => {
     [
       "a pool metric not filtered by the pool variable",
       "max(warmpool_leader)",
-      /warmpool_leader is not filtered by pool="\$pool"/,
+      /warmpool_leader is not filtered by pool=~"\$pool"/,
+    ],
+    [
+      "a pool matcher that matches nothing once several pools or All are selected",
+      'max by (pool) (warmpool_leader{pool="$pool"})',
+      /warmpool_leader filters pool="\$pool": use pool=~"\$pool"/,
     ],
     ["alerts of an alert that does not exist", 'ALERTS{alertname="WarmpoolNoSuchThing"}', /no rule defines/],
     ["unparseable PromQL", 'sum(warmpool_leader{pool="$pool"}', /cannot parse PromQL/],
@@ -140,6 +145,17 @@ describe("metrics consistency check", () => {
     const problems = s.run();
     expect(problems.length).toBeGreaterThan(0);
     expect(problems.join("\n")).toMatch(message);
+  });
+
+  it("catches a pool variable without All or multi-select", () => {
+    const s = fresh();
+    s.editDashboard((d) => {
+      const pool = (d.templating as { list: Json[] }).list.find((v) => v.name === "pool")!;
+      pool.includeAll = false;
+    });
+    expect(s.run()).toEqual([
+      'pool-health.json: variable "pool" must offer "All" and several pools at once (includeAll and multi true)',
+    ]);
   });
 
   it("catches dashboards that would not import as-is", () => {

@@ -20,7 +20,10 @@ const dashboards = loadDashboards(join(ROOT, "dashboards"));
 const { rules } = loadRules(RULES_DIR);
 const alertRules = rules.filter((r) => r.kind === "alert");
 
-/** What Grafana would send for one pool, with windows sized for a 1 s scrape interval. */
+/**
+ * What Grafana would send for the pool variable (one pool; several as the regex `(a|b)`; All as
+ * the variable's allValue), with windows sized for a 1 s scrape interval.
+ */
 function render(expr: string, pool: string): string {
   return expr
     .replace(/\$\{?pool\}?/g, pool)
@@ -97,6 +100,46 @@ describe("dashboards and rules against a real Prometheus", () => {
       40_000,
       500,
     );
+  });
+
+  it("with All and with two pools selected, every panel returns data and the key panels one series per pool", async () => {
+    const allValues = dashboards.poolVariables.map((v) => v.allValue);
+    expect(allValues).toEqual(dashboards.files.map(() => ".+"));
+    const panels = dashboards.exprs.filter((e) => e.panel);
+    const selections = [".+", `(${POOLS.healthy}|${POOLS.broken})`];
+    await waitFor(
+      "every panel query to return data for All and for two pools",
+      async () => {
+        const missing: string[] = [];
+        for (const pool of selections) {
+          for (const use of panels) {
+            const expr = render(use.expr, pool);
+            if (!hasFiniteValue(await prom.query(expr))) missing.push(`${use.where} [${pool}]: ${expr}`);
+          }
+        }
+        if (missing.length > 0)
+          throw new Error(`${missing.length} without data, e.g. ${missing.slice(0, 3).join(" | ")}`);
+        return true;
+      },
+      40_000,
+      500,
+    );
+    // The per-pool breakdowns: allocation latency, warm/claimed, utilization, refill.
+    const key = panels.filter((e) =>
+      /panel "(Tasks by state|Desired vs actual warm|Utilization|Claim latency|Refill and start time)"/.test(
+        e.where,
+      ),
+    );
+    expect(key.length).toBeGreaterThanOrEqual(12);
+    for (const pool of selections) {
+      for (const use of key) {
+        const samples = await prom.query(render(use.expr, pool));
+        const seen = [
+          ...new Set(samples.filter((x) => Number.isFinite(Number(x.value[1]))).map((x) => x.metric.pool)),
+        ];
+        expect(seen.sort(), `${use.where} [${pool}]`).toEqual([POOLS.broken, POOLS.healthy]);
+      }
+    }
   });
 
   it("the pool variable lists the pools, and the key panels show the scenario's numbers", async () => {

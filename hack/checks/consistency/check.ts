@@ -8,7 +8,8 @@
  *   - dead metrics: a factory metric that no dashboard panel or rule reads (process runtime
  *     metrics excepted), and recording rules nothing reads;
  *   - alerts without severity, summary or runbook, or without a firing and a quiet unit test;
- *   - dashboard panels that do not filter pool metrics by the `pool` variable.
+ *   - dashboard panels that do not filter pool metrics by the `pool` variable with `=~` (the
+ *     variable may hold several pools or All, which Grafana sends as a regex).
  */
 import type { Registry } from "prom-client";
 import { BOUNDED_LABELS, isRuntimeMetric } from "../../../pkg/metrics/index.js";
@@ -115,11 +116,16 @@ export function checkConsistency(input: CheckInput): CheckReport {
         }
       }
     }
-    // A dashboard shows one pool at a time: every pool metric must be filtered by the variable.
+    // A dashboard shows the pools the variable selects (one, several or All, sent as a regex):
+    // every pool metric must be filtered by it, with =~ (an = would match nothing for "All").
     if (use.panel && series && series.metric.labels.includes("pool")) {
       const pool = s.matchers.find((m) => m.label === "pool");
       if (!pool || !pool.value.includes("$pool")) {
-        problems.push(`${at}${s.metric} is not filtered by pool="$pool"`);
+        problems.push(`${at}${s.metric} is not filtered by pool=~"$pool"`);
+      } else if (pool.op !== "=~") {
+        problems.push(
+          `${at}${s.metric} filters pool${pool.op}"${pool.value}": use pool=~"$pool" (the variable may hold several pools or All)`,
+        );
       }
     }
   };

@@ -1,8 +1,8 @@
 /**
  * Reads the Grafana dashboards under a directory: every PromQL expression their panels and
  * template variables run, plus the structural promises that make them importable as-is (a
- * stable uid, a schemaVersion, a Prometheus datasource variable, a `pool` variable, every
- * panel bound to that datasource variable, unique panel ids).
+ * stable uid, a schemaVersion, a Prometheus datasource variable, a `pool` variable offering
+ * "All" and several pools at once, every panel bound to that datasource variable, unique panel ids).
  */
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -19,6 +19,8 @@ export interface ExprUse {
 export interface LoadedDashboards {
   files: string[];
   exprs: ExprUse[];
+  /** Each dashboard's `pool` variable as Grafana would send it for "All". */
+  poolVariables: { file: string; allValue?: string }[];
   problems: string[];
 }
 
@@ -67,6 +69,15 @@ function readOne(file: string, name: string, seenUids: Map<string, string>, out:
   }
   const pool = vars.find((v) => v.name === "pool");
   if (pool?.type !== "query") problem('templating needs a query variable "pool"');
+  else if (pool.includeAll !== true || pool.multi !== true) {
+    problem('variable "pool" must offer "All" and several pools at once (includeAll and multi true)');
+  }
+  if (pool) {
+    out.poolVariables.push({
+      file: name,
+      ...(typeof pool.allValue === "string" ? { allValue: pool.allValue } : {}),
+    });
+  }
   for (const v of vars) {
     if (v.type !== "query") continue;
     if (datasourceUid(v.datasource) !== DATASOURCE_REF) {
@@ -113,7 +124,7 @@ function readOne(file: string, name: string, seenUids: Map<string, string>, out:
 
 /** Every `*.json` dashboard directly under `dir`. */
 export function loadDashboards(dir: string): LoadedDashboards {
-  const out: LoadedDashboards = { files: [], exprs: [], problems: [] };
+  const out: LoadedDashboards = { files: [], exprs: [], poolVariables: [], problems: [] };
   const seenUids = new Map<string, string>();
   const names = readdirSync(dir)
     .filter((f) => f.endsWith(".json"))
