@@ -8,6 +8,7 @@ import {
   ClaimRequestSchema,
   ClaimSchema,
   ClaimStateSchema,
+  ClaimStatusSchema,
   HealthSchema,
   HeartbeatRequestSchema,
   HeartbeatResponseSchema,
@@ -21,6 +22,7 @@ const NAMED = {
   Claim: ClaimSchema,
   ClaimRequest: ClaimRequestSchema,
   ClaimState: ClaimStateSchema,
+  ClaimStatus: ClaimStatusSchema,
   Health: HealthSchema,
   Heartbeat: HeartbeatResponseSchema,
   HeartbeatRequest: HeartbeatRequestSchema,
@@ -159,6 +161,17 @@ function poolRoutes(
       },
     },
     [`${base}/claims/{claimId}`]: {
+      get: {
+        operationId: `claimStatus${suffix}`,
+        summary: "where the claim stands: state, task, lease; never its endpoint or token",
+        parameters: [...params, claimIdParam],
+        responses: {
+          "200": { description: "the claim", ...json("ClaimStatus") },
+          ...common,
+          "404": notFound("no such claim (never made, or ended longer ago than its record is kept)"),
+          "503": problemResponse("Redis unavailable", retryAfter),
+        },
+      },
       delete: {
         operationId: `release${suffix}`,
         summary: "release the claim (idempotent); its task is stopped, never reused",

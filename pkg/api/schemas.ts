@@ -39,6 +39,23 @@ export const HeartbeatResponseSchema = z
   .strictObject({ claimId: ClaimIdSchema, leaseExpiresAt })
   .meta({ id: "Heartbeat" });
 
+const at = z.iso.datetime().nullable();
+export const ClaimStatusSchema = z
+  .strictObject({
+    claimId: ClaimIdSchema,
+    state: ClaimStateSchema,
+    userId: z.string().min(1),
+    taskId: z.string().min(1).nullable().meta({ description: "the task serving it; null while it waits" }),
+    warm: z.boolean().meta({ description: "false when the claim waited for a new task" }),
+    createdAt: at.meta({ description: "when the claim was made" }),
+    leaseExpiresAt: at.meta({ description: "while the claim is live (waiting, assigned, ready)" }),
+    endedAt: at.meta({ description: "when an ended claim ended, when recorded" }),
+  })
+  .meta({
+    id: "ClaimStatus",
+    description: "where a claim stands; never the session's endpoint or token",
+  });
+
 export const ReleaseResponseSchema = z
   .strictObject({ claimId: ClaimIdSchema, state: ClaimStateSchema })
   .meta({ id: "Release", description: "the claim's final state (released, or how it had ended)" });
@@ -85,6 +102,7 @@ export type ClaimRequestBody = z.input<typeof ClaimRequestSchema>;
 export type Claim = z.infer<typeof ClaimSchema>;
 export type HeartbeatResponse = z.infer<typeof HeartbeatResponseSchema>;
 export type ReleaseResponse = z.infer<typeof ReleaseResponseSchema>;
+export type ClaimStatusBody = z.infer<typeof ClaimStatusSchema>;
 export type PoolSummaryBody = z.infer<typeof PoolSummarySchema>;
 export type PoolListBody = z.infer<typeof PoolListSchema>;
 export type ClaimStateName = z.infer<typeof ClaimStateSchema>;

@@ -9,6 +9,7 @@ import { randomUUID } from "node:crypto";
 import type { z } from "zod";
 import {
   ClaimSchema,
+  ClaimStatusSchema,
   HeartbeatResponseSchema,
   PoolListSchema,
   PoolSummarySchema,
@@ -16,6 +17,7 @@ import {
   ReleaseResponseSchema,
   type Claim,
   type ClaimRequestBody,
+  type ClaimStatusBody,
   type HeartbeatResponse,
   type PoolListBody,
   type PoolSummaryBody,
@@ -118,6 +120,16 @@ export class WarmpoolClient {
       `${this.prefix(opts)}/claims/${encodeURIComponent(claimId)}/heartbeat`,
       HeartbeatResponseSchema,
       { body, ...(opts.signal ? { signal: opts.signal } : {}) },
+    );
+  }
+
+  /** Where the claim stands (state, task, lease); never its endpoint or token. 404 once forgotten. */
+  status(claimId: string, opts: CallOptions = {}): Promise<ClaimStatusBody> {
+    return this.call(
+      "GET",
+      `${this.prefix(opts)}/claims/${encodeURIComponent(claimId)}`,
+      ClaimStatusSchema,
+      opts,
     );
   }
 

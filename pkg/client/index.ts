@@ -10,6 +10,7 @@ export {
 export type {
   Claim,
   ClaimRequestBody,
+  ClaimStatusBody,
   HeartbeatResponse,
   PoolListBody,
   PoolSummaryBody,

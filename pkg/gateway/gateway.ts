@@ -48,7 +48,7 @@ export interface RunningGateway {
 /** The request handler, for embedding the API in another server. */
 export function gatewayHandler(opts: GatewayOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const pools = opts.pools ?? new GatewayPools(opts.service ? { defaultService: opts.service } : {});
-  const ctx: RouteContext = { pools, retryAfterSeconds: opts.retryAfterSeconds ?? 2 };
+  const ctx: RouteContext = { pools, redis: opts.redis, retryAfterSeconds: opts.retryAfterSeconds ?? 2 };
   const primary = new PrimaryCheck(opts.redis);
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = (req.url ?? "/").split("?")[0] ?? "/";

@@ -6,10 +6,12 @@
  * field for bad input.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { ClaimService } from "../claims/index.js";
+import type { Redis } from "ioredis";
+import { ClaimKeys, type ClaimService } from "../claims/index.js";
 import type { ReadyClaim } from "../claims/types.js";
 import { ClaimRequestSchema, HeartbeatRequestSchema } from "../api/index.js";
 import { HttpError, readJsonObject, rejectUnknownFields, sendJson, sendProblem } from "./http-io.js";
+import { readClaimStatus } from "./claim-status.js";
 import type { GatewayPools } from "./pools.js";
 
 const CLAIM_FIELDS = Object.keys(ClaimRequestSchema.shape);
@@ -20,6 +22,8 @@ const POOL_PATH = /^\/v1\/pools\/([^/]+)(\/claims(?:\/([^/]+)(\/heartbeat)?)?)?$
 
 export interface RouteContext {
   pools: GatewayPools;
+  /** The services' command connection (claim status reads). */
+  redis: Redis;
   /** Seconds a client should wait before retrying a claim that timed out. */
   retryAfterSeconds: number;
 }
@@ -62,11 +66,11 @@ function decodeSegment(raw: string, field: string): string {
   }
 }
 
-const METHOD: Record<Target["resource"], string> = {
-  claims: "POST",
-  claim: "DELETE",
-  heartbeat: "POST",
-  summary: "GET",
+const METHODS: Record<Target["resource"], readonly string[]> = {
+  claims: ["POST"],
+  claim: ["GET", "DELETE"],
+  heartbeat: ["POST"],
+  summary: ["GET"],
 };
 
 /**
@@ -87,9 +91,9 @@ export async function route(
   }
   const t = parseTarget(path);
   if (!t) return false;
-  const method = METHOD[t.resource];
-  if (req.method !== method) {
-    throw new HttpError(405, `${req.method} is not allowed on ${t.label} (use ${method})`);
+  const methods = METHODS[t.resource];
+  if (!methods.includes(req.method ?? "")) {
+    throw new HttpError(405, `${req.method} is not allowed on ${t.label} (use ${methods.join(" or ")})`);
   }
   const service = await serviceOf(ctx, t);
   switch (t.resource) {
@@ -102,9 +106,12 @@ export async function route(
     case "heartbeat":
       await heartbeat(service, req, res, decodeSegment(t.claimId!, "claimId"));
       break;
-    case "claim":
-      await release(service, res, decodeSegment(t.claimId!, "claimId"));
+    case "claim": {
+      const claimId = decodeSegment(t.claimId!, "claimId");
+      if (req.method === "DELETE") await release(service, res, claimId);
+      else await claimStatus(ctx, service, res, claimId);
       break;
+    }
   }
   return true;
 }
@@ -277,6 +284,17 @@ async function heartbeat(
         },
       );
   }
+}
+
+async function claimStatus(
+  ctx: RouteContext,
+  service: ClaimService,
+  res: ServerResponse,
+  claimId: string,
+): Promise<void> {
+  const s = await readClaimStatus(ctx.redis, new ClaimKeys(service.pool), claimId);
+  if (!s) return sendProblem(res, 404, "not-found", `claimId: no claim ${claimId}`, { field: "claimId" });
+  sendJson(res, 200, s);
 }
 
 async function release(service: ClaimService, res: ServerResponse, claimId: string): Promise<void> {

@@ -88,6 +88,12 @@ describe("WarmpoolClient: the pool option", () => {
     expect((wrong as GatewayError).status).toBe(404);
     expect((await client.heartbeat(cb.claimId, { pool: b })).claimId).toBe(cb.claimId);
 
+    expect(await client.status(ca.claimId)).toMatchObject({
+      claimId: ca.claimId,
+      state: "ready",
+      taskId: ca.taskId,
+    });
+    expect((await client.status(cb.claimId, { pool: b })).state).toBe("ready");
     expect(await client.pool()).toMatchObject({ pool: a, tasks: { claimed: 1 } });
     expect(await client.pool({ pool: b })).toMatchObject({ pool: b, tasks: { claimed: 1 } });
 

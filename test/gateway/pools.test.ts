@@ -133,15 +133,32 @@ describe("gateway: every pool of the registry under /v1/pools/{pool}/…", () =>
       tasks: { warm: 1, claimed: 1 },
     });
 
+    const st = await call(w.url, "GET", `/v1/pools/${a}/claims/${claimId}`);
+    expect(st).toMatchObject({
+      status: 200,
+      json: { claimId, state: "ready", userId: "alice", taskId: c.json.taskId, warm: true, endedAt: null },
+    });
+    expect(st.json.leaseExpiresAt).toBe(hb.json.leaseExpiresAt);
+    expect(st.json).not.toHaveProperty("token");
+    expect((await call(w.url, "GET", `/v1/pools/${b}/claims/${claimId}`)).status).toBe(404);
+
     const del = await call(w.url, "DELETE", `/v1/pools/${a}/claims/${claimId}`);
     expect(del).toMatchObject({ status: 200, json: { claimId, state: "released" } });
     expect(await redis.hget(ka.task(String(c.json.taskId)), "state")).toBe("draining");
+    const ended = await call(w.url, "GET", `/v1/pools/${a}/claims/${claimId}`);
+    expect(ended.json).toMatchObject({ state: "released", leaseExpiresAt: null });
+    expect(ended.json.state).toBe(await redis.hget(ka.claim(claimId), "state"));
 
     // The aliases answer for the default pool, and so does its name under /v1/pools/.
     const d = await call(w.url, "POST", "/v1/claims", { userId: "dora" });
     expect(d.status).toBe(201);
     expect(await redis.hget(new ClaimKeys(w.def!).claim(String(d.json.claimId)), "state")).toBe("ready");
     expect((await call(w.url, "GET", "/v1/pool")).json).toMatchObject({ pool: w.def, tasks: { claimed: 1 } });
+    expect((await call(w.url, "GET", `/v1/claims/${String(d.json.claimId)}`)).json.state).toBe("ready");
+    expect((await call(w.url, "GET", "/v1/claims/not-a-uuid")).json).toMatchObject({
+      status: 400,
+      field: "claimId",
+    });
     expect(
       (await call(w.url, "DELETE", `/v1/pools/${w.def!}/claims/${String(d.json.claimId)}`)).json.state,
     ).toBe("released");
@@ -269,7 +286,15 @@ describe("gateway: every pool of the registry under /v1/pools/{pool}/…", () =>
 describe("the OpenAPI check of the pool routes", () => {
   it("checked real responses of every /v1/pools operation", () => {
     const ops = new Set([...checkedResponses.keys()].map((k) => k.split(" ")[0]));
-    for (const op of ["claimInPool", "heartbeatInPool", "releaseInPool", "poolSummaryInPool", "listPools"]) {
+    for (const op of [
+      "claimInPool",
+      "heartbeatInPool",
+      "claimStatusInPool",
+      "releaseInPool",
+      "poolSummaryInPool",
+      "listPools",
+      "claimStatus",
+    ]) {
       expect(ops, `no ${op} response was checked`).toContain(op);
     }
     expect(() =>
