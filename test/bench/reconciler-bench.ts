@@ -3,9 +3,11 @@
  * own process (`warmpool emulator`) so CPU figures are the reconciler's alone; call counts come
  * from the emulator's ground truth (GET /_emulator/calls), not from the reconciler's metrics.
  *
- * Measures: ECS calls per steady-state pass (must be ⌈N/100⌉ ListTasks + ⌈N/100⌉ DescribeTasks,
- * zero writes), CPU ms per pass and for the planner alone, heap, and the delay from a plain SET
- * of the config key to the first RunTask (event path, resync 10 min away).
+ * Measures: ECS calls of each of 5 steady-state passes (each must be exactly ⌈N/100⌉ ListTasks
+ * and ⌈N/100⌉ DescribeTasks, zero writes: every pass and every kind is a target of its own), CPU
+ * ms per pass and for the planner alone, heap after a full collection (needs --expose-gc, which
+ * run.ts provides; without it the heap is not reported), and the delay from a plain SET of the
+ * config key to the first RunTask (event path, resync 10 min away).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -23,14 +25,28 @@ import { createMetrics } from "../../pkg/metrics/index.js";
 import { DEFAULT_TIMINGS, plan, type Observed } from "../../pkg/plan/index.js";
 import { Reconciler, createDesiredSource } from "../../pkg/reconciler/index.js";
 import { cliEntry } from "../../pkg/util/index.js";
+import { BenchRecorder } from "./bench-stats.js";
+
+export interface PassCalls {
+  listTasks: number;
+  describeTasks: number;
+  /** RunTask + StopTask. */
+  writes: number;
+  /** Every other ECS call the pass made (none expected). */
+  other: number;
+}
 
 export interface ReconcilerBenchReport {
   tasks: number;
-  steadyPass: { listTasks: number; describeTasks: number; writes: number; expected: number };
+  /** ECS calls of each measured steady-state pass, from the emulator's call log. */
+  steadyPasses: PassCalls[];
+  /** ⌈N/100⌉: the ListTasks and the DescribeTasks each pass must make. */
+  expectedPerKind: number;
   passCpuMs: { median: number; samples: number[] };
   passWallMs: { median: number; samples: number[] };
   plannerCpuMs: { median: number; samples: number[] };
-  heapUsedMb: number;
+  /** After global.gc(); null when the process was started without --expose-gc. */
+  heapUsedMb: number | null;
   rssMb: number;
   configToFirstRunTaskMs: { median: number; samples: number[] };
 }
@@ -63,6 +79,7 @@ async function startEmulatorProcess(): Promise<{ endpoint: string; child: ChildP
 }
 
 export async function runReconcilerBench(
+  rec: BenchRecorder = new BenchRecorder(),
   n = Number(process.env.BENCH_TASKS ?? 10_000),
 ): Promise<ReconcilerBenchReport> {
   process.env.AWS_ACCESS_KEY_ID ||= "bench";
@@ -149,7 +166,7 @@ export async function runReconcilerBench(
 
     const cpu: number[] = [];
     const wall: number[] = [];
-    let steady = { listTasks: 0, describeTasks: 0, writes: 0 };
+    const steadyPasses: PassCalls[] = [];
     for (let i = 0; i < 5; i++) {
       await control("DELETE", "calls");
       const c0 = process.cpuUsage();
@@ -160,11 +177,15 @@ export async function runReconcilerBench(
       const calls = (await control("GET", "calls")) as Calls;
       const ok = (op: string): number =>
         (calls[op]?.ok ?? 0) + (calls[op]?.throttled ?? 0) + (calls[op]?.error ?? 0);
-      steady = {
+      const known = ["ListTasks", "DescribeTasks", "RunTask", "StopTask"];
+      steadyPasses.push({
         listTasks: ok("ListTasks"),
         describeTasks: ok("DescribeTasks"),
         writes: ok("RunTask") + ok("StopTask"),
-      };
+        other: Object.keys(calls)
+          .filter((op) => !known.includes(op))
+          .reduce((sum, op) => sum + ok(op), 0),
+      });
       if (result !== "ok") throw new Error(`steady-state pass ended ${result}`);
     }
 
@@ -188,7 +209,8 @@ export async function runReconcilerBench(
       if (i >= 2) planner.push(round(cpuMs(process.cpuUsage(c0)), 2));
       if (p.actions.length > 0) throw new Error(`steady state planned actions: ${p.reason}`);
     }
-    global.gc?.();
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
     const mem = process.memoryUsage();
     await rec.stop();
 
@@ -236,15 +258,18 @@ export async function runReconcilerBench(
 
     const report: ReconcilerBenchReport = {
       tasks: n,
-      steadyPass: { ...steady, expected: 2 * Math.ceil(n / 100) },
+      steadyPasses,
+      expectedPerKind: Math.ceil(n / 100),
       passCpuMs: { median: median(cpu), samples: cpu },
       passWallMs: { median: median(wall), samples: wall },
       plannerCpuMs: { median: median(planner), samples: planner },
-      heapUsedMb: round(mem.heapUsed / 2 ** 20),
+      heapUsedMb: gc ? round(mem.heapUsed / 2 ** 20) : null,
       rssMb: round(mem.rss / 2 ** 20),
       configToFirstRunTaskMs: { median: median(delays), samples: delays },
     };
     printReport(report);
+    rec.record("reconciler", report);
+    checkTargets(rec, report);
     return report;
   } finally {
     redis.disconnect();
@@ -254,18 +279,48 @@ export async function runReconcilerBench(
 }
 
 function printReport(r: ReconcilerBenchReport): void {
-  const ok =
-    r.steadyPass.listTasks + r.steadyPass.describeTasks === r.steadyPass.expected &&
-    r.steadyPass.writes === 0;
   console.log(
     [
       `reconciler, ${r.tasks.toLocaleString("en-US")} virtual tasks (emulator in its own process; calls from its ground truth)`,
-      `  ECS calls per steady-state pass: ${r.steadyPass.listTasks} ListTasks + ${r.steadyPass.describeTasks} DescribeTasks, ${r.steadyPass.writes} writes (expected ${r.steadyPass.expected}, 0) ${ok ? "OK" : "MISMATCH"}`,
+      ...r.steadyPasses.map(
+        (p, i) =>
+          `  steady pass ${i + 1}: ${p.listTasks} ListTasks + ${p.describeTasks} DescribeTasks, ${p.writes} writes, ${p.other} other calls`,
+      ),
       `  CPU per pass:       median ${r.passCpuMs.median} ms  (samples ${r.passCpuMs.samples.join(", ")})`,
       `  wall per pass:      median ${r.passWallMs.median} ms`,
       `  planner alone:      median ${r.plannerCpuMs.median} ms CPU`,
-      `  heap used:          ${r.heapUsedMb} MB (rss ${r.rssMb} MB)`,
+      r.heapUsedMb === null
+        ? `  heap used:          not measured (start node with --expose-gc; rss ${r.rssMb} MB)`
+        : `  heap used:          ${r.heapUsedMb} MB after a full GC (rss ${r.rssMb} MB)`,
       `  config SET → first RunTask: median ${r.configToFirstRunTaskMs.median} ms  (samples ${r.configToFirstRunTaskMs.samples.join(", ")})`,
     ].join("\n"),
   );
+}
+
+/** Every pass, every kind: exactly ⌈N/100⌉ ListTasks and ⌈N/100⌉ DescribeTasks, nothing else. */
+function checkTargets(rec: BenchRecorder, r: ReconcilerBenchReport): void {
+  const e = r.expectedPerKind;
+  if (r.steadyPasses.length !== 5)
+    throw new Error(`expected 5 steady passes, measured ${r.steadyPasses.length}`);
+  for (const [i, p] of r.steadyPasses.entries()) {
+    const at = `steady pass ${i + 1} of ${r.steadyPasses.length}, ${r.tasks} tasks`;
+    rec.target(
+      `reconciler.pass${i + 1}.listTasks`,
+      `${at}: ListTasks = ⌈N/100⌉`,
+      p.listTasks,
+      "==",
+      e,
+      "calls",
+    );
+    rec.target(
+      `reconciler.pass${i + 1}.describeTasks`,
+      `${at}: DescribeTasks = ⌈N/100⌉`,
+      p.describeTasks,
+      "==",
+      e,
+      "calls",
+    );
+    rec.target(`reconciler.pass${i + 1}.writes`, `${at}: RunTask + StopTask = 0`, p.writes, "==", 0, "calls");
+    rec.target(`reconciler.pass${i + 1}.other`, `${at}: other ECS calls = 0`, p.other, "==", 0, "calls");
+  }
 }
