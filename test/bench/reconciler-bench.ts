@@ -79,7 +79,7 @@ async function startEmulatorProcess(): Promise<{ endpoint: string; child: ChildP
 }
 
 export async function runReconcilerBench(
-  rec: BenchRecorder = new BenchRecorder(),
+  bench: BenchRecorder = new BenchRecorder(),
   n = Number(process.env.BENCH_TASKS ?? 10_000),
 ): Promise<ReconcilerBenchReport> {
   process.env.AWS_ACCESS_KEY_ID ||= "bench";
@@ -268,8 +268,8 @@ export async function runReconcilerBench(
       configToFirstRunTaskMs: { median: median(delays), samples: delays },
     };
     printReport(report);
-    rec.record("reconciler", report);
-    checkTargets(rec, report);
+    bench.record("reconciler", report);
+    checkTargets(bench, report);
     return report;
   } finally {
     redis.disconnect();
