@@ -51,7 +51,9 @@ export function gatewayHandler(opts: GatewayOptions): (req: IncomingMessage, res
   const ctx: RouteContext = { pools, redis: opts.redis, retryAfterSeconds: opts.retryAfterSeconds ?? 2 };
   const primary = new PrimaryCheck(opts.redis);
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const path = (req.url ?? "/").split("?")[0] ?? "/";
+    const url = req.url ?? "/";
+    const q = url.indexOf("?");
+    const path = q < 0 ? url : url.slice(0, q);
     if (path === "/healthz") return sendJson(res, 200, { status: "ok" });
     if (path === "/readyz") return readyz(opts, pools, primary, res);
     if (path === "/metrics") return metrics(opts, pools, res);

@@ -56,21 +56,67 @@ export function sendHttpError(res: ServerResponse, e: HttpError): void {
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
-/** The parsed body; `{}` when empty. 413 past the cap, 400 for malformed JSON or a non-object. */
-export async function readJsonObject(req: IncomingMessage): Promise<Record<string, unknown>> {
+/**
+ * The parsed body; `{}` when empty. 413 past the cap, 400 for malformed JSON or a non-object.
+ *
+ * Read with plain 'data'/'end' listeners rather than `for await`: a claim's body is one small
+ * chunk, and the async iterator's promise per chunk and its own state were a measurable share of
+ * the gateway's garbage per claim (hence of its GC pauses, which every claim in flight waits out).
+ */
+export function readJsonObject(req: IncomingMessage): Promise<Record<string, unknown>> {
   const declared = Number(req.headers["content-length"] ?? "0");
   if (declared > MAX_BODY_BYTES) {
     req.resume();
-    throw new HttpError(413, `body: must be at most ${MAX_BODY_BYTES} bytes`);
+    return Promise.reject(new HttpError(413, `body: must be at most ${MAX_BODY_BYTES} bytes`));
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, `body: must be at most ${MAX_BODY_BYTES} bytes`);
-    chunks.push(c);
-  }
-  const text = Buffer.concat(chunks).toString("utf8");
+  return new Promise((resolve, reject) => {
+    let first: Buffer | undefined;
+    let more: Buffer[] | undefined;
+    let size = 0;
+    const cleanup = (): void => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onError);
+      req.off("close", onClose);
+    };
+    const onData = (c: Buffer): void => {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        cleanup();
+        req.resume();
+        reject(new HttpError(413, `body: must be at most ${MAX_BODY_BYTES} bytes`));
+        return;
+      }
+      if (first === undefined) first = c;
+      else (more ??= [first]).push(c);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      try {
+        const text = more ? Buffer.concat(more).toString("utf8") : (first?.toString("utf8") ?? "");
+        resolve(parseJsonObject(text));
+      } catch (e) {
+        reject(e as Error);
+      }
+    };
+    const onError = (e: Error): void => {
+      cleanup();
+      reject(e);
+    };
+    // The connection went away before the body ended (for await threw the same way).
+    const onClose = (): void => {
+      if (req.complete) return;
+      cleanup();
+      reject(new Error("aborted"));
+    };
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onError);
+    req.on("close", onClose);
+  });
+}
+
+function parseJsonObject(text: string): Record<string, unknown> {
   if (text.trim() === "") return {};
   let v: unknown;
   try {
