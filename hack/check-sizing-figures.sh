@@ -7,6 +7,7 @@
 #
 #   bash hack/check-sizing-figures.sh            check
 #   bash hack/check-sizing-figures.sh --write    regenerate docs/figures
+#   FIGURES_DIR=<dir> bash hack/check-sizing-figures.sh   check a copy instead of docs/figures
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +21,7 @@ out="$(mktemp -d -t warmpool-figures-XXXXXX)"
 trap 'rm -rf "$out"' EXIT
 node dist/cmd/warmpool.js sim --figures "$out" >/dev/null
 status=0
-for f in docs/figures/*; do
+for f in "${FIGURES_DIR:-docs/figures}"/*; do
   name="$(basename "$f")"
   case "$name" in *.md | *.svg) ;; *) continue ;; esac
   if ! cmp -s "$f" "$out/$name"; then
@@ -29,5 +30,5 @@ for f in docs/figures/*; do
     status=1
   fi
 done
-[ "$status" = 0 ] && echo "sizing figures: docs/figures matches a fresh \`warmpool sim --figures\`"
+[ "$status" = 0 ] && echo "sizing figures: ${FIGURES_DIR:-docs/figures} matches a fresh \`warmpool sim --figures\`"
 exit "$status"

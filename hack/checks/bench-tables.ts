@@ -287,6 +287,45 @@ export function sizingBlock(comparisonMd: string): string {
   return mdTable(["profile", "policy", "warm hits", "idle task-h", "RunTask calls"], out, 2).join("\n");
 }
 
+/** docs/sim.md's results table and its one-line reading, from the same comparison.md. */
+export function simResultsBlock(comparisonMd: string): string {
+  const rows = comparisonMd
+    .split("\n")
+    .filter((l) => l.startsWith("| ") && !l.startsWith("| profile") && !l.startsWith("| ---"))
+    .map((l) =>
+      l
+        .slice(2, -2)
+        .split(" | ")
+        .map((x) => x.trim()),
+    );
+  const keep = [0, 1, 2, 4, 5, 6, 7, 9];
+  const head = [
+    "profile",
+    "policy",
+    "warm hits",
+    "wait p99",
+    "wait max",
+    "idle task-h",
+    "total task-h",
+    "RunTask calls",
+  ];
+  const saving = (profile: string): string => {
+    const best = rows.find((r) => r[0] === profile && r[1]!.startsWith("best static"));
+    const ad = rows.find((r) => r[0] === profile && r[1]!.startsWith("adaptive"));
+    if (!best || !ad) return "?";
+    return `${Math.round((1 - Number(ad[6]) / Number(best[6])) * 100)}%`;
+  };
+  return [
+    ...mdTable(
+      head,
+      rows.map((r) => keep.map((i) => r[i] ?? "")),
+      2,
+    ),
+    "",
+    `Adaptive's idle task-hours against the smallest static size that reaches the 99.5% goal: ${saving("diurnal")} fewer (diurnal), ${saving("bursty")} fewer (bursty).`,
+  ].join("\n");
+}
+
 export interface Block {
   file: string;
   name: string;
@@ -300,6 +339,7 @@ export function blocks(root = packageRoot(), benchFile = join(root, "docs/bench.
     { file: "README.md", name: "measured", text: measuredBlock(b) },
     { file: "README.md", name: "targets", text: targetsBlock(b) },
     { file: "README.md", name: "sizing", text: sizingBlock(comparison) },
+    { file: "docs/sim.md", name: "sim-results", text: simResultsBlock(comparison) },
     { file: "docs/reconciler.md", name: "reconciler", text: reconcilerBlock(b) },
   ];
 }
