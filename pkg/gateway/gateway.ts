@@ -50,6 +50,20 @@ export function gatewayHandler(opts: GatewayOptions): (req: IncomingMessage, res
   const pools = opts.pools ?? new GatewayPools(opts.service ? { defaultService: opts.service } : {});
   const ctx: RouteContext = { pools, redis: opts.redis, retryAfterSeconds: opts.retryAfterSeconds ?? 2 };
   const primary = new PrimaryCheck(opts.redis);
+  // The token a keep-alive connection last proved, so its next requests skip the SHA-256 and the
+  // constant-time comparisons (a few % of the gateway's CPU per claim). Only an exact repeat of a
+  // header that was accepted on the same connection hits; anything else is checked in full, and a
+  // connection never learns about a token it did not send itself.
+  const proven = new WeakMap<object, { header: string; clientId: string }>();
+  const identify = (req: IncomingMessage): string | undefined => {
+    const header = req.headers.authorization;
+    const last = proven.get(req.socket);
+    if (last !== undefined && header === last.header) return last.clientId;
+    const clientId = opts.tokens.identify(header);
+    if (clientId !== undefined && header !== undefined) proven.set(req.socket, { header, clientId });
+    else proven.delete(req.socket);
+    return clientId;
+  };
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = req.url ?? "/";
     const q = url.indexOf("?");
@@ -58,7 +72,7 @@ export function gatewayHandler(opts: GatewayOptions): (req: IncomingMessage, res
     if (path === "/readyz") return readyz(opts, pools, primary, res);
     if (path === "/metrics") return metrics(opts, pools, res);
     if (!path.startsWith("/v1/")) throw new HttpError(404, `no route ${path}`);
-    const clientId = opts.tokens.identify(req.headers.authorization);
+    const clientId = identify(req);
     if (clientId === undefined) {
       throw new HttpError(401, "Authorization: a valid bearer token is required", {
         "www-authenticate": 'Bearer realm="warmpool"',
