@@ -66,7 +66,7 @@ async function runClaims(w: ChaosWorld, run: Run, name: string): Promise<void> {
   ).catch((e: Error) => {
     throw new Error(`${e.message}; states ${JSON.stringify(seen)}; reconciler: ${rec.stderr().slice(-2000)}`);
   });
-  const sampler = new Sampler(w.redis, w.emu.endpoint, w.pool, run.desired).start(250);
+  const sampler = new Sampler(w.redis, w.emu.endpoint, w.pool).start();
   const redis = new Redis(w.redisServer.url);
   const svc = new ClaimService({ pool: w.pool, redis, readyTimeoutMs: 30_000 });
   await svc.start();

@@ -53,7 +53,7 @@ describe("chaos: ECS faults", { timeout: 240_000 }, () => {
     await w.spawnReconciler({ "resync-interval": "300ms" });
     const gw = await w.spawnGateway();
     await waitFor("4 warm", () => atTarget(w), 30_000, 100);
-    const sampler = new Sampler(w.redis, w.emu.endpoint, w.pool, DESIRED).start();
+    const sampler = new Sampler(w.redis, w.emu.endpoint, w.pool).start();
 
     // Phase 1: faults while claims run.
     const traffic = startTraffic({ gatewayUrl: gw.url, clients: 2, holdMs: 200, waitMs: 10_000 });

@@ -29,7 +29,7 @@ describe("chaos: kill -9 of the leading reconciler while claims run", { timeout:
     const recs: ReconcilerChild[] = [await w.spawnReconciler(), await w.spawnReconciler()];
     const gw = await w.spawnGateway();
     await waitFor("4 warm", async () => (await w.states()).warm === 4, 30_000);
-    const sampler = new Sampler(w.redis, w.emu.endpoint, w.pool, DESIRED).start();
+    const sampler = new Sampler(w.redis, w.emu.endpoint, w.pool).start();
     const traffic = startTraffic({ gatewayUrl: gw.url, clients: 2, holdMs: 300, waitMs: 8_000 });
     const t0 = Date.now();
     let kills = 0;

@@ -51,7 +51,7 @@ describe("chaos: Redis restarted during claims", { timeout: 180_000 }, () => {
     await w.spawnReconciler({ "lease-ttl": "2s" });
     const gw = await w.spawnGateway();
     await waitFor("4 warm", async () => (await w.states()).warm === 4, 30_000);
-    const sampler = new Sampler(w.redis, w.emu.endpoint, w.pool, DESIRED).start();
+    const sampler = new Sampler(w.redis, w.emu.endpoint, w.pool).start();
     const traffic = startTraffic({ gatewayUrl: gw.url, clients: 2, holdMs: 300, waitMs: 4_000 });
     const during = { claims: 0, clear503: 0, unclear: [] as string[], readyz503: 0 };
     const stops: { taskId: string; at: number; killedAt: number }[] = [];
