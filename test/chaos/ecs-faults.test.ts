@@ -1,8 +1,11 @@
 /**
  * Scenario 3: ECS misbehaves, injected through the emulator's control API over HTTP — throttling
- * storms, 5xx, RunTask capacity failures, tasks dying before RUNNING while claims run; then, with
- * the traffic stopped, ListTasks lagging several seconds (replacements must be exactly the tasks
- * lost, not more) and a single transient timeout (it must not drain the pool).
+ * storms, 5xx, RunTask capacity failures, tasks dying before RUNNING while claims run (the deaths
+ * are counted from the emulator and must equal the fault's firings); then, with the traffic
+ * stopped, ListTasks lagging several seconds (replacements must be exactly the tasks lost, not
+ * more) and one slow ListTasks answer (short: 3 s, inside the driver's 15 s timeout, so no pass
+ * fails; full: one that never answers) that must not drain the pool.
+ * The second block makes observations really fail (see there).
  */
 import { ECSClient, StopTaskCommand } from "@aws-sdk/client-ecs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -26,6 +29,12 @@ async function addFault(w: ChaosWorld, f: Fault): Promise<string> {
 async function faultsFired(w: ChaosWorld): Promise<number> {
   const r = await fetch(`${w.emu.endpoint}/_emulator/faults`);
   return ((await r.json()) as { faults: FaultView[] }).faults.reduce((n, f) => n + f.fired, 0);
+}
+
+async function firedOf(w: ChaosWorld, kind: Fault["kind"]): Promise<number> {
+  const r = await fetch(`${w.emu.endpoint}/_emulator/faults`);
+  const { faults } = (await r.json()) as { faults: FaultView[] };
+  return faults.filter((f) => f.fault.kind === kind).reduce((n, f) => n + f.fired, 0);
 }
 
 const calls = (w: ChaosWorld, op: string): number => {
@@ -72,6 +81,7 @@ describe("chaos: ECS faults", { timeout: 240_000 }, () => {
     await waitFor("back at target after the storms", () => atTarget(w), RECOVERY_BOUND_MS, 100);
     const recoveryMs = Date.now() - cleared;
     const died = w.launches().filter((t) => t.stopCode === "TaskFailedToStart").length;
+    const diedByFault = await firedOf(w, "failToStart");
 
     // Phase 2: ListTasks lags 3 s; two warm tasks vanish out of band. The launches still in
     // flight count as starting (expectations): exactly two replacements, not one per pass.
@@ -131,9 +141,133 @@ describe("chaos: ECS faults", { timeout: 240_000 }, () => {
     expect(ledger.unclear).toEqual([]);
     expect(ledger.served.length).toBeGreaterThan(0);
     expect(injected).toBeGreaterThan(10);
+    // Tasks really died before RUNNING (ground truth: stopCode TaskFailedToStart), exactly the
+    // ones the fault killed, and the pool still came back to target.
+    expect(died).toBeGreaterThan(0);
+    expect(died).toBe(diedByFault);
     expect(lagReplacements).toBe(2);
     expect(stopsDuringTimeout).toBe(0);
     expect(runsDuringTimeout).toBe(0);
     expect(stillAtTarget).toBe(true);
+  });
+});
+
+/**
+ * ECS observations that really fail, with a reconciler that observes by listing (`--observe=list`:
+ * every pass is a ListTasks + DescribeTasks walk). While ListTasks is refused, a task is stopped
+ * out of band and minWarm raised (a complete observation would launch); while DescribeTasks is
+ * refused (ListTasks answering: half a picture), minWarm and maxWarm are lowered (a complete one
+ * would stop idle tasks). The emulator's call log must show no RunTask or StopTask in either
+ * window, and the pool must act on both changes once ECS answers again (so the check can see an
+ * action when there is one). Short: refusals (AccessDenied, not retried). Full: 500s for longer
+ * than the driver's retries last.
+ */
+describe("chaos: ECS observations failing", { timeout: 180_000 }, () => {
+  let w: ChaosWorld;
+  beforeAll(async () => {
+    w = await startChaosWorld({ bridges: "stand-in" });
+  });
+  afterAll(async () => {
+    await w?.close();
+  });
+
+  const desired = (minWarm: number, maxWarm: number): Record<string, number> => ({
+    minWarm,
+    maxWarm,
+    replenishThreshold: Math.min(2, minWarm),
+    maxSurge: 0,
+    maxTasks: 40,
+  });
+  const warmExactly = async (n: number): Promise<boolean> => {
+    const s = await w.states();
+    return s.warm === n && !s.starting && !s.draining && w.live().length === n;
+  };
+  // Each failure lasts until cleared, after the window's figures are read.
+  const FAIL_MS = pick(2_500, 15_000);
+  const failure = (op: string): Fault =>
+    pick<Fault>(
+      { kind: "error", op, status: 400, code: "AccessDeniedException" },
+      { kind: "error", op, status: 500, code: "ServerException" },
+    );
+  const writes = (): { run: number; stop: number } => ({
+    run: calls(w, "RunTask"),
+    stop: calls(w, "StopTask"),
+  });
+
+  it("no RunTask or StopTask while ListTasks or DescribeTasks fails; both changes acted on once ECS answers", async () => {
+    await w.setDesired(desired(4, 6));
+    const rec = await w.spawnReconciler({
+      observe: "list",
+      "feed-queue-url": "",
+      "resync-interval": "200ms",
+    });
+    const failIf = (what: string) => (e: Error) => {
+      throw new Error(`${e.message}; ${what}; reconciler: ${rec.stderr().slice(-1500)}`);
+    };
+    await waitFor("4 warm", () => warmExactly(4), 30_000, 100).catch(failIf("start"));
+    const sampler = new Sampler(w.redis, w.emu.endpoint, w.pool).start();
+
+    // Window 1: ListTasks refused. One warm task is stopped out of band and minWarm goes to 6.
+    const w1 = writes();
+    const launched1 = w.launches().length;
+    const list0 = w.emu.control.calls().ListTasks?.error ?? 0;
+    const t1 = Date.now();
+    await addFault(w, failure("ListTasks"));
+    const ecs = new ECSClient({ endpoint: w.emu.endpoint, region: "us-east-1", maxAttempts: 1 });
+    const victim = w.live()[0]!;
+    await ecs.send(new StopTaskCommand({ cluster: "default", task: victim.taskArn, reason: "chaos" }));
+    ecs.destroy();
+    await w.setDesired(desired(6, 6));
+    await sleep(FAIL_MS - (Date.now() - t1));
+    const during1 = { run: calls(w, "RunTask") - w1.run, stop: calls(w, "StopTask") - w1.stop - 1 };
+    const launchedDuring1 = w.launches().length - launched1;
+    const listFailed = (w.emu.control.calls().ListTasks?.error ?? 0) - list0;
+    await fetch(`${w.emu.endpoint}/_emulator/faults`, { method: "DELETE" });
+    await waitFor("6 warm once ListTasks answers", () => warmExactly(6), 20_000, 100).catch(
+      failIf("after window 1"),
+    );
+
+    // Window 2: DescribeTasks refused, ListTasks answering. minWarm and maxWarm go to 2.
+    await sleep(500);
+    const w2 = writes();
+    const states2 = await w.states();
+    const describe0 = w.emu.control.calls().DescribeTasks?.error ?? 0;
+    const t2 = Date.now();
+    await addFault(w, failure("DescribeTasks"));
+    await w.setDesired(desired(2, 2));
+    await sleep(FAIL_MS - (Date.now() - t2));
+    const during2 = { run: calls(w, "RunTask") - w2.run, stop: calls(w, "StopTask") - w2.stop };
+    const statesDuring2 = await w.states();
+    const describeFailed = (w.emu.control.calls().DescribeTasks?.error ?? 0) - describe0;
+    await fetch(`${w.emu.endpoint}/_emulator/faults`, { method: "DELETE" });
+    await waitFor("2 warm once DescribeTasks answers", () => warmExactly(2), 20_000, 100).catch(
+      failIf("after window 2"),
+    );
+
+    const verdict = await checkInvariants({
+      redis: w.redis,
+      endpoint: w.emu.endpoint,
+      pool: w.pool,
+      sampler,
+    });
+    figures("ecs-observation-failing", {
+      failMs: FAIL_MS,
+      listTasksFailed: listFailed,
+      describeTasksFailed: describeFailed,
+      writesWhileListFailing: during1,
+      writesWhileDescribeFailing: during2,
+      ...verdict.figures,
+      violations: verdict.violations.length,
+    });
+    // The observations did fail, pass after pass (the emulator answered errors).
+    expect(listFailed).toBeGreaterThanOrEqual(2);
+    expect(describeFailed).toBeGreaterThanOrEqual(2);
+    // Nothing launched or stopped meanwhile (beyond the test's own StopTask), from the call log
+    // and the task list; the Redis records stayed as they were while DescribeTasks failed.
+    expect(during1).toEqual({ run: 0, stop: 0 });
+    expect(launchedDuring1).toBe(0);
+    expect(during2).toEqual({ run: 0, stop: 0 });
+    expect(statesDuring2).toEqual(states2);
+    expect(verdict.violations).toEqual([]);
   });
 });
