@@ -70,18 +70,31 @@ describe("chaos: ECS faults", { timeout: 240_000 }, () => {
       { kind: "throttle", probability: 0.6, durationMs: PHASE_MS },
       { kind: "error", status: 500, code: "ServerException", probability: 0.4, durationMs: PHASE_MS },
       { kind: "runTaskFailure", reason: "CAPACITY_UNAVAILABLE", probability: 0.7, durationMs: PHASE_MS },
-      { kind: "failToStart", probability: 0.5, durationMs: PHASE_MS },
+      { kind: "failToStart", probability: 0.5 },
     ];
+    let diedByFault = 0;
     for (const f of storms) {
-      await addFault(w, f);
+      const id = await addFault(w, f);
       await sleep(PHASE_MS + 300);
+      if (f.kind === "failToStart") {
+        // After the capacity failures the reconciler backs off launching: the phase lasts until
+        // at least one launch has died (ground truth), so the deaths below are always exercised.
+        await waitFor(
+          "a task dying before RUNNING",
+          async () => (await firedOf(w, "failToStart")) > 0,
+          30_000,
+          100,
+        );
+        // Read before it is deleted (a deleted fault leaves the list); after, no launch dies.
+        diedByFault = await firedOf(w, "failToStart");
+        await fetch(`${w.emu.endpoint}/_emulator/faults/${id}`, { method: "DELETE" });
+      }
     }
     const ledger = await traffic.stop();
     const cleared = Date.now();
     await waitFor("back at target after the storms", () => atTarget(w), RECOVERY_BOUND_MS, 100);
     const recoveryMs = Date.now() - cleared;
     const died = w.launches().filter((t) => t.stopCode === "TaskFailedToStart").length;
-    const diedByFault = await firedOf(w, "failToStart");
 
     // Phase 2: ListTasks lags 3 s; two warm tasks vanish out of band. The launches still in
     // flight count as starting (expectations): exactly two replacements, not one per pass.
@@ -117,7 +130,7 @@ describe("chaos: ECS faults", { timeout: 240_000 }, () => {
     const runsDuringTimeout = calls(w, "RunTask") - runsBefore;
     const stillAtTarget = await atTarget(w);
 
-    const injected = firedBeforeClear + (await faultsFired(w));
+    const injected = diedByFault + firedBeforeClear + (await faultsFired(w));
     const verdict = await checkInvariants({
       redis: w.redis,
       endpoint: w.emu.endpoint,
@@ -208,11 +221,19 @@ describe("chaos: ECS observations failing", { timeout: 180_000 }, () => {
     const sampler = new Sampler(w.redis, w.emu.endpoint, w.pool).start();
 
     // Window 1: ListTasks refused. One warm task is stopped out of band and minWarm goes to 6.
-    const w1 = writes();
-    const launched1 = w.launches().length;
     const list0 = w.emu.control.calls().ListTasks?.error ?? 0;
     const t1 = Date.now();
     await addFault(w, failure("ListTasks"));
+    // From the first failed ListTasks on, every pass observes under the fault (passes run one at a
+    // time): a pass that listed just before it may still act on what it saw, and is not counted.
+    await waitFor(
+      "a failed ListTasks",
+      () => (w.emu.control.calls().ListTasks?.error ?? 0) > list0,
+      10_000,
+      10,
+    );
+    const w1 = writes();
+    const launched1 = w.launches().length;
     const ecs = new ECSClient({ endpoint: w.emu.endpoint, region: "us-east-1", maxAttempts: 1 });
     const victim = w.live()[0]!;
     await ecs.send(new StopTaskCommand({ cluster: "default", task: victim.taskArn, reason: "chaos" }));
@@ -229,11 +250,17 @@ describe("chaos: ECS observations failing", { timeout: 180_000 }, () => {
 
     // Window 2: DescribeTasks refused, ListTasks answering. minWarm and maxWarm go to 2.
     await sleep(500);
-    const w2 = writes();
-    const states2 = await w.states();
     const describe0 = w.emu.control.calls().DescribeTasks?.error ?? 0;
     const t2 = Date.now();
     await addFault(w, failure("DescribeTasks"));
+    await waitFor(
+      "a failed DescribeTasks",
+      () => (w.emu.control.calls().DescribeTasks?.error ?? 0) > describe0,
+      10_000,
+      10,
+    );
+    const w2 = writes();
+    const states2 = await w.states();
     await w.setDesired(desired(2, 2));
     await sleep(FAIL_MS - (Date.now() - t2));
     const during2 = { run: calls(w, "RunTask") - w2.run, stop: calls(w, "StopTask") - w2.stop };
