@@ -377,10 +377,9 @@ export class Reconciler {
           valid ? { desired, revision } : undefined,
         );
       }
-      // Belt and braces: a partial observation never stops or forgets anything, whatever the plan says.
-      let actions = observed.complete
-        ? planned.actions
-        : planned.actions.filter((a) => a.kind === "run" || a.kind === "expire-claims");
+      // Belt and braces: on a partial observation nothing is acted on (no launch, stop or forget),
+      // whatever the plan says (test/chaos/partial-observation.test.ts).
+      let actions = observed.complete ? planned.actions : [];
       // No revision to launch: nothing is launched, and nothing idle is replaced (its replacement
       // could not start).
       if (revision === undefined) actions = actions.filter((a) => a.kind !== "run" && !replaces(a));

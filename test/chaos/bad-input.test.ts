@@ -170,6 +170,9 @@ describe("chaos: bad input", { timeout: 240_000 }, () => {
     const store = new ConfigStore(w.redis, w.keys);
     const before = await w.redis.get(w.keys.config);
     const historyBefore = await w.redis.xlen(w.keys.configHistory);
+    const rawWritten = new Set<string>();
+    let recorded = 0;
+    let lastRaw = before;
     const kinds: Record<string, number> = {};
     const runsBefore = ecsCalls("RunTask");
     const stopsBefore = ecsCalls("StopTask");
@@ -188,10 +191,34 @@ describe("chaos: bad input", { timeout: 240_000 }, () => {
       // Through the store: refused, nothing written.
       const r = await store.write(s.raw, { expectedRaw: before, who: "chaos", reason: "bad input" });
       expect(r.ok).toBe(false);
+      // Through the store, a refused write leaves no trace: not the key, not the history.
+      expect(await w.redis.xlen(w.keys.configHistory)).toBe(historyBefore + recorded);
       // Raw into the key, as a plain SET by hand would (every tenth, with the reconciler reading).
-      if (i++ % 10 === 0) await w.redis.set(w.keys.config, s.raw);
+      if (i++ % 10 === 0) {
+        await w.redis.set(w.keys.config, s.raw);
+        rawWritten.add(s.raw);
+        // The reconciler records each value it finds in the key once (a repeat of the last is not new).
+        if (s.raw !== lastRaw) recorded++;
+        lastRaw = s.raw;
+        await waitFor(
+          "the reconciler records the raw value",
+          async () => (await w.redis.xlen(w.keys.configHistory)) === historyBefore + recorded,
+          10_000,
+          10,
+        );
+      }
     }
-    expect(await w.redis.xlen(w.keys.configHistory)).toBeGreaterThanOrEqual(historyBefore);
+    // What the reconciler recorded: one rejection per raw value it found, each naming the errors
+    // (field and rule), and nothing accepted.
+    expect(recorded).toBeGreaterThan(50);
+    const added = await store.history(recorded);
+    expect(added).toHaveLength(recorded);
+    for (const e of added) {
+      expect(e.result, e.after).toBe("rejected");
+      expect(rawWritten.has(e.after), e.after).toBe(true);
+      expect(e.errors?.length, e.after).toBeGreaterThan(0);
+      for (const err of e.errors ?? []) expect(err.rule, e.after).toBeTruthy();
+    }
     await sleep(1_500);
     const acted = { runs: ecsCalls("RunTask") - runsBefore, stops: ecsCalls("StopTask") - stopsBefore };
     await w.redis.set(w.keys.config, before!);
@@ -209,6 +236,7 @@ describe("chaos: bad input", { timeout: 240_000 }, () => {
       kinds,
       rawWrites: Math.ceil(samples.length / 10),
       historyEntries: rejections,
+      rejectionsRecorded: recorded,
       reconcilerRuns: acted.runs,
       reconcilerStops: acted.stops,
       violations: acted.runs + acted.stops,

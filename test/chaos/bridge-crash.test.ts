@@ -54,7 +54,7 @@ describe("chaos: bridge crashes, agents that exit at once, a slow init_user", { 
       return s.warm === 3 && !s.starting && !s.draining && !s.claimed && w.live().length === 3;
     };
     await waitFor("3 warm bridges", atTarget, 60_000, 100);
-    const sampler = new Sampler(w.redis, w.emu.endpoint, w.pool, DESIRED).start();
+    const sampler = new Sampler(w.redis, w.emu.endpoint, w.pool).start();
     const answers: Answer[] = [];
     const served: Served[] = [];
     const ask = async (userId: string, waitMs?: number): Promise<Answer> => {

@@ -34,10 +34,14 @@ interface Run {
     maxSurge: number;
     maxTasks: number;
   };
-  waitMs: number;
-  /** Share of claims that must be served (the rest timed out cleanly) for the run to show progress. */
-  minServed: number;
 }
+
+/**
+ * How long a claim waits for a task, and for its bridge's ready report. Long enough that a claim
+ * waiting through a reconciler restart on a loaded machine is still served: every claim must be.
+ */
+const WAIT_MS = 120_000;
+const READY_TIMEOUT_MS = 60_000;
 
 /** Final claim record states in Redis, by state. */
 async function claimStates(redis: Redis, keys: ClaimKeys): Promise<Record<string, number>> {
@@ -66,9 +70,9 @@ async function runClaims(w: ChaosWorld, run: Run, name: string): Promise<void> {
   ).catch((e: Error) => {
     throw new Error(`${e.message}; states ${JSON.stringify(seen)}; reconciler: ${rec.stderr().slice(-2000)}`);
   });
-  const sampler = new Sampler(w.redis, w.emu.endpoint, w.pool, run.desired).start(250);
+  const sampler = new Sampler(w.redis, w.emu.endpoint, w.pool).start();
   const redis = new Redis(w.redisServer.url);
-  const svc = new ClaimService({ pool: w.pool, redis, readyTimeoutMs: 30_000 });
+  const svc = new ClaimService({ pool: w.pool, redis, readyTimeoutMs: READY_TIMEOUT_MS });
   await svc.start();
 
   const results: ClaimResult[] = [];
@@ -77,7 +81,7 @@ async function runClaims(w: ChaosWorld, run: Run, name: string): Promise<void> {
     Array.from({ length: run.clients }, async (_, c) => {
       while (issued < run.claims) {
         issued++;
-        const r = await svc.claim({ userId: `u${c}-${issued}`, waitMs: run.waitMs, leaseSeconds: 60 });
+        const r = await svc.claim({ userId: `u${c}-${issued}`, waitMs: WAIT_MS, leaseSeconds: 60 });
         results.push(r);
         if (r.outcome === "ready") await svc.release(r.claim.claimId);
       }
@@ -131,8 +135,9 @@ async function runClaims(w: ChaosWorld, run: Run, name: string): Promise<void> {
   // (A claim that timed out after its task was assigned also counts as that task's one claim.)
   expect(verdict.figures.claimedTasks).toBeGreaterThanOrEqual(served.length);
   expect(verdict.figures.claimedTasks).toBeLessThanOrEqual(served.length + (outcomes.timeout ?? 0));
-  // Progress: most claims were served, by tasks the emulator really launched.
-  expect(served.length).toBeGreaterThanOrEqual(run.claims * run.minServed);
+  // Every claim was served (none timed out), by tasks the emulator really launched.
+  expect(outcomes.timeout ?? 0).toBe(0);
+  expect(served.length).toBe(run.claims);
   expect(verdict.figures.tasksLaunched).toBeGreaterThanOrEqual(served.length);
   // No duplicate launches across the kills: every task the emulator started was claimed, or is one
   // of at most maxWarm + maxSurge idle ones (those left at the end, or stopped while idle).
@@ -150,7 +155,7 @@ describe("chaos: 20,000 claims with the reconciler killed", { timeout: FULL ? 3_
     w = undefined;
   });
 
-  it("virtual tasks: no task served twice, no claimed task warm again, every claim served or timed out", async () => {
+  it("virtual tasks: no task served twice, no claimed task warm again, every claim served, none timed out", async () => {
     w = await startChaosWorld({
       bridges: "stand-in",
       emulator: { timeScale: 0.002, rateLimits: false },
@@ -162,8 +167,6 @@ describe("chaos: 20,000 claims with the reconciler killed", { timeout: FULL ? 3_
         clients: 200,
         killAt: pick([0.5], [0.25, 0.5, 0.75]),
         desired: { minWarm: 50, maxWarm: 200, replenishThreshold: 10, maxSurge: 0, maxTasks: 1_000 },
-        waitMs: 15_000,
-        minServed: 0.9,
       },
       "claims-20k",
     );
@@ -181,9 +184,6 @@ describe("chaos: 20,000 claims with the reconciler killed", { timeout: FULL ? 3_
         clients: 20,
         killAt: pick([0.5], [0.33, 0.66]),
         desired: { minWarm: 8, maxWarm: 20, replenishThreshold: 4, maxSurge: 0, maxTasks: 200 },
-        waitMs: 20_000,
-        // Real processes start slowly on a loaded machine: more of these claims may time out.
-        minServed: 0.5,
       },
       "claims-real-bridges",
     );

@@ -51,7 +51,7 @@ describe("chaos: Redis restarted during claims", { timeout: 180_000 }, () => {
     await w.spawnReconciler({ "lease-ttl": "2s" });
     const gw = await w.spawnGateway();
     await waitFor("4 warm", async () => (await w.states()).warm === 4, 30_000);
-    const sampler = new Sampler(w.redis, w.emu.endpoint, w.pool, DESIRED).start();
+    const sampler = new Sampler(w.redis, w.emu.endpoint, w.pool).start();
     const traffic = startTraffic({ gatewayUrl: gw.url, clients: 2, holdMs: 300, waitMs: 4_000 });
     const during = { claims: 0, clear503: 0, unclear: [] as string[], readyz503: 0 };
     const stops: { taskId: string; at: number; killedAt: number }[] = [];
@@ -59,6 +59,8 @@ describe("chaos: Redis restarted during claims", { timeout: 180_000 }, () => {
     for (let i = 0; i < OUTAGES; i++) {
       await sleep(2_000);
       const killedAt = Date.now();
+      // Samples fail while Redis is away: declared, so they are counted, not violations.
+      sampler.outage(true);
       await w.redisServer.kill();
       const awayUntil = Date.now() + OUTAGE_MS;
       while (Date.now() < awayUntil) {
@@ -79,6 +81,8 @@ describe("chaos: Redis restarted during claims", { timeout: 180_000 }, () => {
       const back = Date.now();
       await waitFor("gateway ready again", async () => (await fetch(`${gw.url}/readyz`)).ok, 20_000, 100);
       recoveries.push(Date.now() - back);
+      await waitFor("the checker's client reconnected", () => w.redis.status === "ready", 20_000, 50);
+      sampler.outage(false);
     }
     await sleep(2_000);
     const ledger = await traffic.stop();
@@ -125,6 +129,8 @@ describe("chaos: Redis restarted during claims", { timeout: 180_000 }, () => {
       }
     }
     expect(verdict.violations).toEqual([]);
+    // The checker looked during the outage too, and every failed look was inside it.
+    expect(verdict.figures.failedSamples).toBeGreaterThan(0);
     expect(during.unclear).toEqual([]);
     expect(during.clear503).toBe(during.claims);
     expect(during.readyz503).toBe(during.claims);

@@ -120,7 +120,7 @@ async function main(): Promise<void> {
     await w.setDesired(desired);
     const reconcilers = [await w.spawnReconciler(), await w.spawnReconciler()];
     const gw = await w.spawnGateway();
-    const sampler = new Sampler(w.redis, w.emu.endpoint, w.pool, desired).start(1_000);
+    const sampler = new Sampler(w.redis, w.emu.endpoint, w.pool).start(1_000);
     const traffic = startTraffic({ gatewayUrl: gw.url, clients: args.clients, holdMs: 500, waitMs: 10_000 });
     const samples: Sample[] = [];
     const t0 = Date.now();
