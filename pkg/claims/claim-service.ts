@@ -7,12 +7,13 @@ import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import type { Redis } from "ioredis";
 import type { ClaimOutcome, Metrics } from "../metrics/index.js";
-import { ClaimKeys, ENDED_CLAIM_RETENTION_MS, IDEMPOTENCY_TTL_MS } from "./claim-keys.js";
+import { ClaimKeys, ENDED_CLAIM_RETENTION_MS } from "./claim-keys.js";
 import { DesiredLease } from "./desired-lease.js";
 import { ClaimNotices } from "./notices.js";
 import { checkClientId, NO_QUOTAS, rejected, watchCaller, type ClaimQuotas } from "./quotas.js";
 import { readSummary, type PoolSummary } from "./summary.js";
-import { defineScripts, runScript } from "./scripts.js";
+import { defineScripts, runDeclared } from "./scripts.js";
+import { runClaimScript, WarmHint } from "./claim-script.js";
 import type {
   ClaimHandle,
   ClaimNotice,
@@ -62,6 +63,7 @@ export class ClaimService {
   private readonly notices: ClaimNotices;
   private readonly readyTimeoutMs: number;
   private readonly desiredLease?: DesiredLease;
+  private readonly warmHint = new WarmHint();
 
   constructor(private readonly opts: ClaimServiceOptions) {
     this.pool = opts.pool;
@@ -167,11 +169,12 @@ export class ClaimService {
     validateClaimId(claimId);
     const leaseMs = leaseSeconds === undefined ? "" : validateLeaseSeconds(leaseSeconds, this.limits) * 1000;
     const k = this.keys;
-    const r = (await runScript(
+    const r = (await runDeclared(
       this.redis,
       "heartbeat",
+      k,
       [k.claim(claimId), k.claims, k.events],
-      [claimId, leaseMs, k.taskPrefix, k.readyChannel, ENDED_CLAIM_RETENTION_MS],
+      [claimId, leaseMs, "", k.readyChannel, ENDED_CLAIM_RETENTION_MS],
     )) as [number, (string | number)?];
     switch (Number(r[0])) {
       case 1:
@@ -224,34 +227,22 @@ export class ClaimService {
     const pending = this.notices.expect(claimId);
     let reply: [number, ...(string | number)[]];
     try {
-      reply = (await runScript(
+      reply = await runClaimScript(
         this.redis,
-        "claim",
-        [
-          k.warm,
-          k.claims,
-          k.waiting,
-          k.events,
-          k.claim(claimId),
-          k.idempotency(idem ?? "-"),
-          k.userQuota(userId),
-          k.clientQuota(clientId ?? "-"),
-        ],
-        [
+        k,
+        {
           claimId,
           userId,
           leaseMs,
-          waitMs > 0 ? "1" : "0",
-          k.taskPrefix,
-          idem ? "1" : "0",
-          IDEMPOTENCY_TTL_MS,
           waitMs,
-          k.claimPrefix,
-          q.perUser,
-          clientId === undefined ? 0 : q.perClient,
-          q.maxWaiting,
-        ],
-      )) as typeof reply;
+          ...(idem ? { idempotencyKey: idem } : {}),
+          ...(clientId !== undefined ? { clientId } : {}),
+          perUser: q.perUser,
+          perClient: q.perClient,
+          maxWaiting: q.maxWaiting,
+        },
+        this.warmHint,
+      );
     } catch (e) {
       pending.cancel();
       throw e;
@@ -376,13 +367,14 @@ export class ClaimService {
     freeIdempotencyKey = false,
   ): Promise<{ code: number; detail?: string }> {
     const k = this.keys;
-    const r = (await runScript(
+    const r = (await runDeclared(
       this.redis,
       "release",
+      k,
       [k.claim(claimId), k.claims, k.waiting, k.events],
       [
         claimId,
-        k.taskPrefix,
+        "",
         final,
         reason,
         keepReady ? "1" : "0",

@@ -6,7 +6,8 @@ import type { Redis } from "ioredis";
 import type { TaskRecord } from "../plan/index.js";
 import { ClaimKeys, ENDED_CLAIM_RETENTION_MS, EVENTS_MAXLEN } from "./claim-keys.js";
 import { parseSnapshot, type UnrecognizedRecord } from "./records.js";
-import { defineScripts, queueScript, runScript } from "./scripts.js";
+import { defineScripts, queueScript, runDeclared, runScript } from "./scripts.js";
+import type { ExtraKey } from "../util/index.js";
 
 /** Leases expired per script call; the loop repeats until none is left. */
 const EXPIRE_BATCH = 500;
@@ -34,6 +35,8 @@ export interface PoolStoreOptions {
 
 export class PoolStore {
   private readonly keys: ClaimKeys;
+  /** The task ids the last snapshot asked to declare (a hint for the next one). */
+  private knownTasks: readonly ExtraKey[] = [];
 
   constructor(
     private readonly redis: Redis,
@@ -56,8 +59,18 @@ export class PoolStore {
    */
   async observe(): Promise<{ records: TaskRecord[]; waiting: number; unrecognized: UnrecognizedRecord[] }> {
     const k = this.keys;
-    const reply = await runScript(this.redis, "snapshot", [k.tasks, k.claims, k.waiting], [k.taskPrefix]);
+    // The ids of the last snapshot are declared at once: one call while the set is unchanged.
+    const reply = await runDeclared(
+      this.redis,
+      "snapshot",
+      k,
+      [k.tasks, k.claims, k.waiting],
+      [""],
+      this.knownTasks,
+      4,
+    );
     const { records, waiting, unrecognized } = parseSnapshot(reply);
+    this.knownTasks = [...records, ...unrecognized].map((r) => ["task", r.taskId] as const);
     return { records, waiting, unrecognized };
   }
 
@@ -116,13 +129,14 @@ export class PoolStore {
     const k = this.keys;
     const drained: string[] = [];
     for (;;) {
-      const batch = (await runScript(
+      const batch = (await runDeclared(
         this.redis,
         "expire",
+        k,
         [k.claims, k.events, k.epoch],
         [
-          k.claimPrefix,
-          k.taskPrefix,
+          "",
+          "",
           EXPIRE_BATCH,
           k.readyChannel,
           ENDED_CLAIM_RETENTION_MS,
@@ -141,11 +155,12 @@ export class PoolStore {
   /** Remove the record of a task ECS no longer has (and its warm-set entry). */
   async forget(taskId: string): Promise<void> {
     const k = this.keys;
-    await runScript(
+    await runDeclared(
       this.redis,
       "forget",
+      k,
       [k.task(taskId), k.tasks, k.warm, k.claims, k.inbox(taskId), k.epoch],
-      [taskId, k.claimPrefix, k.readyChannel, ENDED_CLAIM_RETENTION_MS, this.fenceArg()],
+      [taskId, "", k.readyChannel, ENDED_CLAIM_RETENTION_MS, this.fenceArg()],
     ).catch(rethrowFenced);
   }
 

@@ -6,7 +6,8 @@
  * The .lua files are read from the source tree (packageRoot()/pkg/claims/lua): dist/ holds no Lua.
  */
 import type { ChainableCommander, Redis } from "ioredis";
-import { LuaScripts } from "../util/index.js";
+import { LuaScripts, type ExtraKey } from "../util/index.js";
+import type { ClaimKeys } from "./claim-keys.js";
 
 export type ScriptName =
   | "claim"
@@ -50,4 +51,37 @@ export function queueScript(
   args: (string | number)[],
 ): void {
   all().queue(redis, pipeline, name, keys, args);
+}
+
+/**
+ * Runs a script that declares keys it learns from data (`<name>-<n>+.lua`, see
+ * pkg/util/lua/extra-keys.lua) until it has them all: every key it touches is then in KEYS, as
+ * Redis Cluster requires. `extras` are keys the caller already knows the script will ask for.
+ */
+export function runDeclared(
+  redis: Redis,
+  name: ScriptName,
+  k: ClaimKeys,
+  keys: string[],
+  args: (string | number)[],
+  extras: readonly ExtraKey[] = [],
+  rounds?: number,
+  onNeed?: (need: ExtraKey[]) => void,
+): Promise<unknown> {
+  return all().runDeclared(redis, name, keys, args, (e) => extraKey(k, e), extras, rounds, onNeed);
+}
+
+/** The key of one declared extra; a stored key name must belong to the pool (its hash tag). */
+export function extraKey(k: ClaimKeys, [kind, id]: ExtraKey): string {
+  switch (kind) {
+    case "task":
+      return k.task(id);
+    case "inbox":
+      return k.inbox(id);
+    case "claim":
+      return k.claim(id);
+    case "key":
+      if (!id.startsWith(k.prefix)) throw new Error(`a record of pool ${k.pool} names a key outside it: ${id}`);
+      return id;
+  }
 }

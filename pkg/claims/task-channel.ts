@@ -4,7 +4,10 @@
  */
 import type { Redis } from "ioredis";
 import { ClaimKeys, ENDED_CLAIM_RETENTION_MS } from "./claim-keys.js";
-import { defineScripts, runScript } from "./scripts.js";
+import { defineScripts, runDeclared, runScript } from "./scripts.js";
+
+/** Waiting claims a registration asks to have declared at once (register-7+.lua). */
+const WAITING_HEADS = 16;
 import type { InboxMessage } from "./types.js";
 import { isTransientRedisError, reconnectDelayMs } from "../redis/index.js";
 import { sleep } from "../util/index.js";
@@ -49,19 +52,12 @@ export class TaskChannel {
     token: string;
   }): Promise<RegisterResult> {
     const k = this.keys;
-    const reply = (await runScript(
+    const reply = (await runDeclared(
       this.redis,
       "register",
+      k,
       [k.task(this.taskId), k.tasks, k.warm, k.waiting, k.claims, k.events, k.inbox(this.taskId)],
-      [
-        this.taskId,
-        r.taskArn,
-        r.revision ?? "",
-        r.endpoint,
-        r.token,
-        k.claimPrefix,
-        ENDED_CLAIM_RETENTION_MS,
-      ],
+      [this.taskId, r.taskArn, r.revision ?? "", r.endpoint, r.token, WAITING_HEADS, ENDED_CLAIM_RETENTION_MS],
     )) as [number, string?, string?];
     switch (Number(reply[0])) {
       case 0:
@@ -124,11 +120,16 @@ export class TaskChannel {
   /** The agent exited or the bridge is stopping: the claim ends, the task drains. */
   async endSession(claimId: string, reason: string): Promise<void> {
     const k = this.keys;
-    await runScript(
+    await runDeclared(
       this.redis,
       "release",
+      k,
       [k.claim(claimId), k.claims, k.waiting, k.events],
-      [claimId, k.taskPrefix, "ended", reason, "0", k.readyChannel, ENDED_CLAIM_RETENTION_MS, this.taskId],
+      [claimId, "", "ended", reason, "0", k.readyChannel, ENDED_CLAIM_RETENTION_MS, this.taskId],
+      [
+        ["task", this.taskId],
+        ["inbox", this.taskId],
+      ],
     );
   }
 

@@ -94,7 +94,7 @@ const ROLES: Record<RedisRole, RoleAcl> = {
       { commands: ["pexpire"], keys: [claim] },
       { commands: ["sadd"], keys: [tasks] },
       { commands: ["zadd", "zrem", "zscore"], keys: [warm, claims] },
-      { commands: ["lpop"], keys: [waiting] },
+      { commands: ["lpop", "lrange"], keys: [waiting] },
       { commands: ["xadd"], keys: [events] },
       // register-7 frees the Idempotency-Key of a waiter that timed out.
       { commands: ["get", "del"], keys: [idem] },

@@ -24,7 +24,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { createInterface } from "node:readline";
 import { Redis } from "ioredis";
 import { ClaimKeys, ClaimService, IDEMPOTENCY_TTL_MS } from "../../pkg/claims/index.js";
-import { runScript } from "../../pkg/claims/scripts.js";
+import { runClaimScript, WarmHint } from "../../pkg/claims/claim-script.js";
 import { startPrivateRedis, uniquePool } from "../harness/index.js";
 import { registerWarm } from "../claims/stand-in.js";
 import {
@@ -86,38 +86,20 @@ export async function benchClaims(opts: { claims?: number } = {}): Promise<Claim
     // One caller: PING, the claim script alone, the library claim (→ Lua) and the library claim
     // to ready, interleaved round by round, so the ratios to PING compare like with like.
     await registerWarm(redis, pool, 3 * n);
+    const hint = new WarmHint();
     const [ping, luaClaim, assign1, ready1] = await measureInterleaved(n, [
       () => redis.ping(),
       () => {
         const id = randomUUID();
-        return runScript(
-          redis,
-          "claim",
-          [
-            keys.warm,
-            keys.claims,
-            keys.waiting,
-            keys.events,
-            keys.claim(id),
-            keys.idempotency("-"),
-            keys.userQuota("bench-user"),
-            keys.clientQuota("-"),
-          ],
-          [
-            id,
-            "bench-user",
-            60_000,
-            "0",
-            keys.taskPrefix,
-            "0",
-            IDEMPOTENCY_TTL_MS,
-            0,
-            keys.claimPrefix,
-            0,
-            0,
-            0,
-          ],
-        );
+        return runClaimScript(redis, keys, {
+          claimId: id,
+          userId: "bench-user",
+          leaseMs: 60_000,
+          waitMs: 0,
+          perUser: 0,
+          perClient: 0,
+          maxWaiting: 0,
+        }, hint);
       },
       assign,
       toReady,

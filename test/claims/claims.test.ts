@@ -7,7 +7,7 @@ import {
   PoolStore,
   TaskChannel,
 } from "../../pkg/claims/index.js";
-import { runScript } from "../../pkg/claims/scripts.js";
+import { runClaimScript } from "../../pkg/claims/claim-script.js";
 import { startPrivateRedis, uniquePool, waitFor, type PrivateRedis } from "../harness/index.js";
 import { registerWarm, startReadyResponder, type ReadyResponder } from "./stand-in.js";
 
@@ -179,21 +179,16 @@ describe("claim protocol (real redis-server, real Lua)", () => {
     const k = ctx.keys;
     const claimId = "11111111-2222-4333-8444-555555555555";
     const idem = k.idempotency("orphaned-wait");
-    const reply = (await runScript(
-      redis,
-      "claim",
-      [
-        k.warm,
-        k.claims,
-        k.waiting,
-        k.events,
-        k.claim(claimId),
-        idem,
-        k.userQuota("gone"),
-        k.clientQuota("-"),
-      ],
-      [claimId, "gone", 60_000, "1", k.taskPrefix, "1", IDEMPOTENCY_TTL_MS, 50, k.claimPrefix, 0, 0, 0],
-    )) as unknown[];
+    const reply = (await runClaimScript(redis, k, {
+      claimId,
+      userId: "gone",
+      leaseMs: 60_000,
+      waitMs: 50,
+      idempotencyKey: "orphaned-wait",
+      perUser: 0,
+      perClient: 0,
+      maxWaiting: 0,
+    })) as unknown[];
     expect(reply[0]).toBe(0); // queued
     expect(await redis.get(idem)).toBe(`${claimId}:gone`);
     await new Promise((r) => setTimeout(r, 120));

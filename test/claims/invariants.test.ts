@@ -17,7 +17,7 @@ import {
   PoolStore,
   TaskChannel,
 } from "../../pkg/claims/index.js";
-import { runScript } from "../../pkg/claims/scripts.js";
+import { runClaimScript } from "../../pkg/claims/claim-script.js";
 import { startPrivateRedis, uniquePool, type PrivateRedis } from "../harness/index.js";
 
 let server: PrivateRedis;
@@ -88,34 +88,15 @@ describe("claim protocol invariants (fast-check over real Lua)", () => {
                 // The claim script alone: the claim stays assigned (or queued) until other ops act.
                 const id = randomUUID();
                 claimIds.push(id);
-                await runScript(
-                  redis,
-                  "claim",
-                  [
-                    keys.warm,
-                    keys.claims,
-                    keys.waiting,
-                    keys.events,
-                    keys.claim(id),
-                    keys.idempotency("-"),
-                    keys.userQuota(`u${o.user}`),
-                    keys.clientQuota("-"),
-                  ],
-                  [
-                    id,
-                    `u${o.user}`,
-                    1000,
-                    o.user % 2 ? "0" : "1",
-                    keys.taskPrefix,
-                    "0",
-                    IDEMPOTENCY_TTL_MS,
-                    60_000,
-                    keys.claimPrefix,
-                    0,
-                    0,
-                    0,
-                  ],
-                );
+                await runClaimScript(redis, keys, {
+                  claimId: id,
+                  userId: `u${o.user}`,
+                  leaseMs: 1000,
+                  waitMs: o.user % 2 ? 0 : 60_000,
+                  perUser: 0,
+                  perClient: 0,
+                  maxWaiting: 0,
+                });
                 return;
               }
               case "claim": {

@@ -4,10 +4,13 @@
           KEYS[5] claim:<claimId> (hash)  KEYS[6] idem:<key> (string; ignored unless ARGV[6] == "1")
           KEYS[7] quota:user:<userId> (zset)  KEYS[8] quota:client:<clientId> (zset)
           ARGV[1] claimId  ARGV[2] userId  ARGV[3] leaseMs  ARGV[4] "1" = queue when empty
-          ARGV[5] task key prefix  ARGV[6] "1" = idempotency key given  ARGV[7] idempotency TTL ms
-          ARGV[8] waitMs (a queued claim not served by then is skipped by register-7.lua)
-          ARGV[9] claim key prefix  ARGV[10] live claims per user (0 = no quota)
+          ARGV[5] warm tasks to ask for at once  ARGV[6] "1" = idempotency key given
+          ARGV[7] idempotency TTL ms
+          ARGV[8] waitMs (a queued claim not served by then is skipped by register-7+.lua)
+          ARGV[9] (unused)  ARGV[10] live claims per user (0 = no quota)
           ARGV[11] live claims per client (0 = no quota)  ARGV[12] longest waiting queue (0 = unbounded)
+          Declared extra keys (extra-keys.lua): task and inbox of the warm tasks at the head of
+          `warm`, claim of the quota entries checked at the limit.
   Output: {1, claimId, taskId, endpoint, token, leaseExpiresAtMs}  a warm task, now claimed
           {0, claimId}                                          queued FIFO in waiting
           {-1}                                                  pool empty, not queued
@@ -15,11 +18,13 @@
           {-3, userId}                                          idempotency key belongs to another user
           {-4, "user" | "client", limit}                        over that quota: nothing changed
           {-5, length}                                          pool empty and the waiting queue full
+          {-100, kind, id, ...}                                 declare these keys and call again
   A task leaves `warm` here and never returns to it: its record goes to `claimed`.
   Quota zsets hold claimId → the time after which the claim cannot be live unless renewed (lease
   end; heartbeat-3 moves it, release-4 removes it). Entries past that time are dropped here; at the
   limit every entry's claim state is checked, so claims ended elsewhere (bridge, reconciler) never
   count. The zsets expire a minute after their last entry could. ]]
+local x = extraKeys(8, 12)
 local claimId, userId, leaseMs = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local userLimit, clientLimit, maxWaiting = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12])
 local t = redis.call('TIME')
@@ -35,36 +40,40 @@ if ARGV[6] == '1' then
   end
 end
 
-local function live(id)
-  local st = redis.call('HGET', ARGV[9] .. id, 'state')
-  return st == 'waiting' or st == 'assigned' or st == 'ready'
-end
-
--- True when the quota zset already holds `limit` live claims.
-local function full(key, limit)
+-- True when the quota zset KEYS[q] already holds `limit` live claims; nil when it is at the limit
+-- and some entry's claim record is not declared yet.
+local function full(q, limit)
   if limit <= 0 then return false end
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. now)
-  if redis.call('ZCARD', key) < limit then return false end
-  for _, id in ipairs(redis.call('ZRANGE', key, 0, -1)) do
-    if not live(id) then redis.call('ZREM', key, id) end
+  redis.call('ZREMRANGEBYSCORE', KEYS[q], '-inf', '(' .. now)
+  if redis.call('ZCARD', KEYS[q]) < limit then return false end
+  local ids = redis.call('ZRANGE', KEYS[q], 0, -1)
+  for _, id in ipairs(ids) do want(x, 'claim', id) end
+  if missing(x) then return nil end
+  for _, id in ipairs(ids) do
+    local st = redis.call('HGET', KEYS[x.claim[id]], 'state')
+    if st ~= 'waiting' and st ~= 'assigned' and st ~= 'ready' then redis.call('ZREM', KEYS[q], id) end
   end
-  return redis.call('ZCARD', key) >= limit
+  return redis.call('ZCARD', KEYS[q]) >= limit
 end
 
-if full(KEYS[7], userLimit) then return {-4, 'user', userLimit} end
-if full(KEYS[8], clientLimit) then return {-4, 'client', clientLimit} end
+local userFull = full(7, userLimit)
+if userFull == nil then return x.need end
+if userFull then return {-4, 'user', userLimit} end
+local clientFull = full(8, clientLimit)
+if clientFull == nil then return x.need end
+if clientFull then return {-4, 'client', clientLimit} end
 
 -- Counts the claim against the quotas; `liveUntil` = when it stops being live unless renewed.
 local function track(liveUntil)
-  local function add(key, limit, field)
+  local function add(q, limit, field)
     if limit <= 0 then return end
-    redis.call('ZADD', key, liveUntil, claimId)
-    local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
-    redis.call('PEXPIREAT', key, tonumber(last[2]) + 60000)
-    redis.call('HSET', KEYS[5], field, key)
+    redis.call('ZADD', KEYS[q], liveUntil, claimId)
+    local last = redis.call('ZRANGE', KEYS[q], -1, -1, 'WITHSCORES')
+    redis.call('PEXPIREAT', KEYS[q], tonumber(last[2]) + 60000)
+    redis.call('HSET', KEYS[5], field, KEYS[q])
   end
-  add(KEYS[7], userLimit, 'userQuota')
-  add(KEYS[8], clientLimit, 'clientQuota')
+  add(7, userLimit, 'userQuota')
+  add(8, clientLimit, 'clientQuota')
 end
 
 local function remember()
@@ -77,23 +86,33 @@ local function remember()
 end
 
 while true do
-  local popped = redis.call('ZPOPMIN', KEYS[1])
-  if #popped == 0 then break end
-  local taskId = popped[1]
-  local taskKey = ARGV[5] .. taskId
+  local head = redis.call('ZRANGE', KEYS[1], 0, 0)
+  if #head == 0 then break end
+  local taskId = head[1]
+  if not (x.task[taskId] and x.inbox[taskId]) then
+    -- The oldest warm task is not declared: ask for the next few at once, so that concurrent
+    -- claims holding the same list each find theirs at the head.
+    for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[5]) - 1)) do
+      want(x, 'task', id)
+      want(x, 'inbox', id)
+    end
+    return x.need
+  end
+  redis.call('ZREM', KEYS[1], taskId)
+  local ti = x.task[taskId]
   -- Only a record still `warm` is claimable; anything else in the set is a stale entry.
-  if redis.call('HGET', taskKey, 'state') == 'warm' then
+  if redis.call('HGET', KEYS[ti], 'state') == 'warm' then
     local lease = now + leaseMs
-    redis.call('HSET', taskKey, 'state', 'claimed', 'claimId', claimId, 'userId', userId, 'claimedAt', now)
+    redis.call('HSET', KEYS[ti], 'state', 'claimed', 'claimId', claimId, 'userId', userId, 'claimedAt', now)
     redis.call('HSET', KEYS[5], 'userId', userId, 'taskId', taskId, 'createdAt', now, 'assignedAt', now,
       'state', 'assigned', 'leaseMs', leaseMs, 'warm', '1')
     redis.call('ZADD', KEYS[2], lease, claimId)
-    redis.call('RPUSH', taskKey .. ':inbox',
+    redis.call('RPUSH', KEYS[x.inbox[taskId]],
       cjson.encode({type = 'init_user', claimId = claimId, userId = userId}))
     redis.call('XADD', KEYS[4], 'MAXLEN', '~', '10000', '*', 'type', 'claim', 'taskId', taskId, 'claimId', claimId)
     remember()
     track(lease)
-    local rec = redis.call('HMGET', taskKey, 'endpoint', 'token')
+    local rec = redis.call('HMGET', KEYS[ti], 'endpoint', 'token')
     return {1, claimId, taskId, rec[1] or '', rec[2] or '', lease}
   end
 end
