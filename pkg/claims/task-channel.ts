@@ -125,7 +125,8 @@ export class TaskChannel {
       "release",
       k,
       [k.claim(claimId), k.claims, k.waiting, k.events],
-      [claimId, "", "ended", reason, "0", k.readyChannel, ENDED_CLAIM_RETENTION_MS, this.taskId],
+      // ARGV[9], ARGV[10] "": a bridge has no access to quotas or Idempotency-Keys.
+      [claimId, "", "ended", reason, "0", k.readyChannel, ENDED_CLAIM_RETENTION_MS, this.taskId, "", ""],
       [
         ["task", this.taskId],
         ["inbox", this.taskId],

@@ -16,12 +16,11 @@ elseif cur then
 end
 if cur == ARGV[3] then return {0} end
 redis.call('SET', KEYS[1], ARGV[3])
-local entry = {'XADD', KEYS[2], 'MAXLEN', '~', ARGV[6], '*',
-  'result', 'accepted', 'after', ARGV[3], 'who', ARGV[4], 'why', ARGV[5]}
+local fields = {'result', 'accepted', 'after', ARGV[3], 'who', ARGV[4], 'why', ARGV[5]}
 if cur then
-  entry[#entry + 1] = 'before'
-  entry[#entry + 1] = cur
+  fields[#fields + 1] = 'before'
+  fields[#fields + 1] = cur
 end
-local id = redis.call(unpack(entry))
+local id = redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[6], '*', unpack(fields))
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[7], '*', 'type', 'config', 'historyId', id)
 return {1, id}

@@ -14,6 +14,6 @@ if last[1] then
   end
   if result == ARGV[2] and after == ARGV[3] then return nil end
 end
-local entry = {'XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'result', ARGV[2], 'after', ARGV[3]}
-for i = 4, #ARGV do entry[#entry + 1] = ARGV[i] end
-return redis.call(unpack(entry))
+local fields = {'result', ARGV[2], 'after', ARGV[3]}
+for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
+return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(fields))

@@ -10,6 +10,7 @@
 local function extraKeys(nkeys, nargs)
   local x = {task = {}, inbox = {}, claim = {}, key = {}, need = {-100}, asked = {}}
   local n = tonumber(ARGV[nargs + 1] or '0')
+  if not n then error('extra keys: ARGV[' .. (nargs + 1) .. '] must be the pair count') end
   for i = 1, n do
     x[ARGV[nargs + 2 * i]][ARGV[nargs + 2 * i + 1]] = nkeys + i
   end
