@@ -134,14 +134,7 @@ export class PoolStore {
         "expire",
         k,
         [k.claims, k.events, k.epoch],
-        [
-          "",
-          "",
-          EXPIRE_BATCH,
-          k.readyChannel,
-          ENDED_CLAIM_RETENTION_MS,
-          this.fenceArg(),
-        ],
+        ["", "", EXPIRE_BATCH, k.readyChannel, ENDED_CLAIM_RETENTION_MS, this.fenceArg()],
       ).catch(rethrowFenced)) as string[];
       drained.push(...batch);
       // Fewer than a batch drained means the script saw fewer due claims (it drains every due one it reads).

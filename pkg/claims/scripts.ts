@@ -81,7 +81,8 @@ export function extraKey(k: ClaimKeys, [kind, id]: ExtraKey): string {
     case "claim":
       return k.claim(id);
     case "key":
-      if (!id.startsWith(k.prefix)) throw new Error(`a record of pool ${k.pool} names a key outside it: ${id}`);
+      if (!id.startsWith(k.prefix))
+        throw new Error(`a record of pool ${k.pool} names a key outside it: ${id}`);
       return id;
   }
 }

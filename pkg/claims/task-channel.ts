@@ -57,7 +57,15 @@ export class TaskChannel {
       "register",
       k,
       [k.task(this.taskId), k.tasks, k.warm, k.waiting, k.claims, k.events, k.inbox(this.taskId)],
-      [this.taskId, r.taskArn, r.revision ?? "", r.endpoint, r.token, WAITING_HEADS, ENDED_CLAIM_RETENTION_MS],
+      [
+        this.taskId,
+        r.taskArn,
+        r.revision ?? "",
+        r.endpoint,
+        r.token,
+        WAITING_HEADS,
+        ENDED_CLAIM_RETENTION_MS,
+      ],
     )) as [number, string?, string?];
     switch (Number(reply[0])) {
       case 0:

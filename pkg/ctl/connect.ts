@@ -4,7 +4,13 @@
  * the server cannot be reached. Commands never queue behind a dead connection.
  */
 import type { Redis } from "ioredis";
-import { createRedis, isTransientRedisError, redactUrl, redisErrorCode } from "../redis/index.js";
+import {
+  checkRedisUrl as checkUrl,
+  createRedis,
+  isTransientRedisError,
+  redactUrl,
+  redisErrorCode,
+} from "../redis/index.js";
 import { CtlError, EXIT } from "./errors.js";
 
 export interface ConnectOptions {
@@ -16,23 +22,13 @@ export interface ConnectOptions {
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 3_000;
 
-/** Checks the URL's shape; throws a CtlError naming the field and the rule. */
+/** Checks the URL's shape (pkg/redis's rules, either form); throws a CtlError naming the flag and the rule. */
 export function checkRedisUrl(url: string): URL {
-  let u: URL;
   try {
-    u = new URL(url);
-  } catch {
-    throw new CtlError(
-      `--redis-url: not a URL (${JSON.stringify(redactUrl(url))}); expected redis://[:password@]host[:port][/db] or rediss:// for TLS`,
-    );
+    return checkUrl(url, "--redis-url");
+  } catch (e) {
+    throw new CtlError((e as Error).message);
   }
-  if (u.protocol !== "redis:" && u.protocol !== "rediss:") {
-    throw new CtlError(
-      `--redis-url: scheme must be redis:// or rediss:// (TLS), got ${JSON.stringify(u.protocol.replace(/:$/, ""))}`,
-    );
-  }
-  if (u.hostname === "") throw new CtlError("--redis-url: names no host (redis://host:port)");
-  return u;
 }
 
 /** Connects and PINGs, or throws a CtlError with EXIT.unreachable that says where and why. */

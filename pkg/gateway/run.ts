@@ -9,7 +9,7 @@ import { Registry } from "prom-client";
 import { ClaimService, DEFAULT_LIMITS, userIdPattern } from "../claims/index.js";
 import { createLogger } from "../log/index.js";
 import { createMetrics } from "../metrics/index.js";
-import { redactSecrets, redactUrl, redisOptions } from "../redis/index.js";
+import { createRedis, redactSecrets, redactUrl } from "../redis/index.js";
 import { loadTokens } from "./auth.js";
 import { PoolRegistry } from "../pools/index.js";
 import { startGateway, type RunningGateway } from "./gateway.js";
@@ -83,12 +83,17 @@ async function startFromConfig(
   const problems = configProblems(cfg, maxLeaseSeconds);
   if (problems.length) throw new Error(`gateway options: ${problems.join("; ")}`);
   // pkg/redis's policy: re-dial on READONLY/UNBLOCKED; the URL may name the gateway's ACL user.
-  const redisOpts = redisOptions({ lazyConnect: true, connectTimeoutMs: 2_000 });
-  const redis = new Redis(cfg.redisUrl, { ...redisOpts, enableAutoPipelining: true });
-  const subscriber = new Redis(
-    cfg.redisUrl,
-    redisOptions({ use: "subscriber", lazyConnect: true, connectTimeoutMs: 2_000 }),
-  );
+  // A redis+cluster:// URL gives a Redis Cluster client (pkg/redis/connect.ts).
+  const redis = createRedis(cfg.redisUrl, {
+    lazyConnect: true,
+    connectTimeoutMs: 2_000,
+    autoPipelining: true,
+  });
+  const subscriber = createRedis(cfg.redisUrl, {
+    use: "subscriber",
+    lazyConnect: true,
+    connectTimeoutMs: 2_000,
+  });
   logOutages(redis, "redis connection", logger);
   logOutages(subscriber, "redis subscriber", logger);
   await Promise.all([redis.connect(), subscriber.connect()]).catch((e: unknown) => {

@@ -3,6 +3,7 @@
  * validation that reports every problem at once (Agones `validate() []error`).
  */
 import { assertPoolName } from "../keys/index.js";
+import { checkRedisUrl } from "../redis/index.js";
 
 export const FLAGS = {
   pool: "pool",
@@ -206,8 +207,11 @@ export function buildConfig(raw: RawFlags): ReconcilerConfig {
     }
   }
   const redisUrl = str(FLAGS.redisUrl) ?? "redis://127.0.0.1:6379";
-  if (!/^rediss?:\/\//.test(redisUrl))
-    problems.push(`--redis-url: must start with redis:// or rediss://, got "${redisUrl}"`);
+  try {
+    checkRedisUrl(redisUrl, "--redis-url");
+  } catch (e) {
+    problems.push((e as Error).message);
+  }
   const endpointUrl = str(FLAGS.endpointUrl);
   if (endpointUrl && !/^https?:\/\//.test(endpointUrl))
     problems.push(`--endpoint-url: must be an http(s) URL`);

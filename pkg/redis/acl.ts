@@ -45,8 +45,9 @@ export interface RoleAcl {
 /**
  * What every client needs to connect and probe: no keys. HELLO and AUTH are always allowed; CLIENT
  * SETINFO (Redis 7.2) is not granted, the factory turns it off (older servers reject the rule).
+ * CLUSTER SLOTS: a Redis Cluster client (`redis+cluster://`) reads the slot map with it.
  */
-const CONNECTION = ["ping", "role", "quit", "client|setname"];
+const CONNECTION = ["ping", "role", "quit", "client|setname", "cluster|slots"];
 
 const task = (k: ClaimKeys): string => k.task("*");
 const inbox = (k: ClaimKeys): string => k.inbox("*");

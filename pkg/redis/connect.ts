@@ -6,8 +6,14 @@
  * reaches the new primary). A write refused with READONLY was not executed, so it is resent on the
  * new connection; anything that still fails reaches the caller as a transient error
  * (`isTransientRedisError`) to be retried with backoff or answered with 503.
+ *
+ * A Redis Cluster (ElastiCache cluster mode) is named by its own scheme, `redis+cluster://` or
+ * `rediss+cluster://` (TLS), with one or more seed nodes: `redis+cluster://user:pw@h1:7000,h2:7001`
+ * or the configuration endpoint alone. Every process then gets an ioredis `Cluster`, which follows
+ * MOVED and ASK itself (a slot that moves, a replica promoted) and re-reads the slot map; a
+ * pool's keys share one hash tag, so its scripts, MULTIs and BLPOPs stay on one node.
  */
-import { Redis, type RedisOptions } from "ioredis";
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from "ioredis";
 import { redisErrorCode } from "./errors.js";
 import { redactUrl } from "./redact.js";
 
@@ -102,33 +108,143 @@ export function redisOptions(o: RedisConnectOptions = {}): RedisOptions {
   };
 }
 
-/** A connection for `use`; the URL may carry an ACL user (`redis://user:password@host`). */
-export function createRedis(url: string, o: RedisConnectOptions = {}): Redis {
-  checkRedisUrl(url);
-  return new Redis(url, redisOptions(o));
+/**
+ * A connection for `use`; the URL may carry an ACL user (`redis://user:password@host`). A
+ * `redis+cluster://` URL gives an ioredis `Cluster` (typed as the `Redis` it stands in for: the
+ * commands, scripts, pipelines of one slot, MULTI, BLPOP and SUBSCRIBE the code uses are the same).
+ */
+export function createRedis(url: string, o: RedisConnectOptions & { autoPipelining?: boolean } = {}): Redis {
+  const target = parseRedisUrl(url);
+  const auto = o.autoPipelining ? { enableAutoPipelining: true } : {};
+  if (target.kind === "single") return new Redis(url, { ...redisOptions(o), ...auto });
+  return new Cluster(target.seeds, { ...clusterOptions(target, o), ...auto }) as unknown as Redis;
 }
 
-/** Checks a Redis URL's shape; the message names the rule and never the password. */
+/** A URL as the factory reads it: one server, or the seeds of a Redis Cluster. */
+export type RedisTarget =
+  | { kind: "single"; url: URL }
+  | {
+      kind: "cluster";
+      tls: boolean;
+      seeds: { host: string; port: number }[];
+      username?: string;
+      password?: string;
+    };
+
+export const CLUSTER_SCHEMES = ["redis+cluster:", "rediss+cluster:"] as const;
+
+const URL_FORMS =
+  "redis://[user:password@]host[:port][/db], rediss:// for TLS, or redis+cluster://[user:password@]host:port[,host:port…] (rediss+cluster:// for TLS) for a Redis Cluster";
+
+/** Parses a Redis URL; the message names the rule and never the password. */
+export function parseRedisUrl(url: string, field = "redis URL"): RedisTarget {
+  const scheme = /^([a-z+]+):\/\//i.exec(url)?.[1]?.toLowerCase();
+  if (scheme === "redis+cluster" || scheme === "rediss+cluster") return parseClusterUrl(url, scheme, field);
+  return { kind: "single", url: checkRedisUrl(url, field) };
+}
+
+/** Checks a Redis URL's shape (either form); the message names the rule and never the password. */
 export function checkRedisUrl(url: string, field = "redis URL"): URL {
+  const scheme = /^([a-z+]+):\/\//i.exec(url)?.[1]?.toLowerCase();
+  if (scheme === "redis+cluster" || scheme === "rediss+cluster") {
+    parseClusterUrl(url, scheme, field);
+    return new URL(`${scheme}://cluster`);
+  }
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    throw new Error(
-      `${field}: not a URL (${JSON.stringify(redactUrl(url))}); expected redis://[user:password@]host[:port][/db] or rediss:// for TLS`,
-    );
+    throw new Error(`${field}: not a URL (${JSON.stringify(redactUrl(url))}); expected ${URL_FORMS}`);
   }
   if (u.protocol !== "redis:" && u.protocol !== "rediss:") {
     throw new Error(
-      `${field}: scheme must be redis:// or rediss:// (TLS), got ${JSON.stringify(u.protocol.replace(/:$/, ""))}`,
+      `${field}: scheme must be redis://, rediss:// (TLS), redis+cluster:// or rediss+cluster://, got ${JSON.stringify(u.protocol.replace(/:$/, ""))}`,
     );
   }
   if (u.hostname === "") throw new Error(`${field}: names no host (redis://host:port)`);
   return u;
 }
 
+function parseClusterUrl(url: string, scheme: string, field: string): RedisTarget {
+  const rest = url.slice(scheme.length + 3);
+  const at = rest.lastIndexOf("@");
+  const userinfo = at >= 0 ? rest.slice(0, at) : undefined;
+  let hosts = at >= 0 ? rest.slice(at + 1) : rest;
+  const slash = hosts.indexOf("/");
+  if (slash >= 0) {
+    const path = hosts.slice(slash);
+    if (path !== "/" && path !== "/0")
+      throw new Error(`${field}: a Redis Cluster has database 0 only, got the path ${JSON.stringify(path)}`);
+    hosts = hosts.slice(0, slash);
+  }
+  if (hosts === "") throw new Error(`${field}: names no seed node (${scheme}://host:port[,host:port…])`);
+  const seeds = hosts.split(",").map((h) => {
+    const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+)(?::(\d{1,5}))?$/.exec(h);
+    const port = Number(m?.[2] ?? 6379);
+    if (!m || port < 1 || port > 65535)
+      throw new Error(`${field}: seed ${JSON.stringify(h)} is not host[:port] (port 1-65535)`);
+    return { host: m[1]!.replace(/^\[|\]$/g, ""), port };
+  });
+  const out: RedisTarget = { kind: "cluster", tls: scheme === "rediss+cluster", seeds };
+  if (userinfo !== undefined) {
+    const colon = userinfo.indexOf(":");
+    const user = decodeURIComponent(colon >= 0 ? userinfo.slice(0, colon) : userinfo);
+    if (user !== "") out.username = user;
+    if (colon >= 0) out.password = decodeURIComponent(userinfo.slice(colon + 1));
+  }
+  return out;
+}
+
+/**
+ * The ioredis Cluster options for one use: each node's connection gets `redisOptions(o)` (timeouts,
+ * retries, the role-change policy) and the URL's credentials; the cluster follows MOVED/ASK up to
+ * 16 times and re-reads the slot map on its own; reads and writes go to masters (a claim must read
+ * what it wrote).
+ */
+export function clusterOptions(
+  t: Extract<RedisTarget, { kind: "cluster" }>,
+  o: RedisConnectOptions = {},
+): ClusterOptions {
+  const node = redisOptions(o);
+  const oneShot = (o.use ?? "commands") === "one-shot";
+  const { lazyConnect, enableOfflineQueue, retryStrategy: _retry, ...perNode } = node;
+  return {
+    lazyConnect: lazyConnect ?? false,
+    enableOfflineQueue: enableOfflineQueue ?? false,
+    // The ready check runs CLUSTER INFO, which no role is granted.
+    enableReadyCheck: false,
+    scaleReads: "master",
+    maxRedirections: 16,
+    retryDelayOnMoved: 0,
+    retryDelayOnFailover: 100,
+    retryDelayOnClusterDown: 100,
+    retryDelayOnTryAgain: 100,
+    slotsRefreshTimeout: 2_000,
+    clusterRetryStrategy: oneShot ? () => null : (n: number) => reconnectDelayMs(n),
+    // ElastiCache with TLS: the certificate names the node's DNS name, not its address.
+    ...(t.tls ? { dnsLookup: (address: string, cb: (e: null, a: string) => void) => cb(null, address) } : {}),
+    redisOptions: {
+      ...perNode,
+      ...(t.username !== undefined ? { username: t.username } : {}),
+      ...(t.password !== undefined ? { password: t.password } : {}),
+      ...(t.tls ? { tls: {} } : {}),
+    },
+  };
+}
+
+/** True when the URL names a Redis Cluster (`redis+cluster://` or `rediss+cluster://`). */
+export function isClusterUrl(url: string): boolean {
+  return /^rediss?\+cluster:\/\//i.test(url);
+}
+
 /** The URL with an ACL user and password set (both URL-encoded). */
 export function withCredentials(url: string, user: string, password: string): string {
+  const t = parseRedisUrl(url);
+  if (t.kind === "cluster") {
+    const scheme = t.tls ? "rediss+cluster" : "redis+cluster";
+    const seeds = t.seeds.map((s) => `${s.host.includes(":") ? `[${s.host}]` : s.host}:${s.port}`).join(",");
+    return `${scheme}://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${seeds}`;
+  }
   const u = new URL(url);
   u.username = encodeURIComponent(user);
   u.password = encodeURIComponent(password);

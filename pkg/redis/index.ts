@@ -9,7 +9,12 @@ export {
   throttledRoleChange,
   ROLE_CHANGE_REDIAL_MS,
   checkRedisUrl,
+  parseRedisUrl,
+  clusterOptions,
+  isClusterUrl,
+  CLUSTER_SCHEMES,
   withCredentials,
+  type RedisTarget,
   type RedisUse,
   type RedisConnectOptions,
 } from "./connect.js";

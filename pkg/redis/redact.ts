@@ -11,7 +11,7 @@ export function redactUrl(url: string): string {
 
 /** Every Redis URL inside a free text (an error message, a log line) with its password redacted. */
 export function redactSecrets(text: string): string {
-  return text.replace(/(rediss?:\/\/)([^@\s/]*)@/g, (_m, scheme: string, auth: string) => {
+  return text.replace(/(rediss?(?:\+cluster)?:\/\/)([^@\s/]*)@/g, (_m, scheme: string, auth: string) => {
     const user = auth.includes(":") ? auth.slice(0, auth.indexOf(":")) : "";
     return `${scheme}${user}:***@`;
   });

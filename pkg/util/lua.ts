@@ -31,7 +31,8 @@ export type ExtraKey = readonly [kind: ExtraKind, id: string];
 export function neededKeys(reply: unknown): ExtraKey[] | undefined {
   if (!Array.isArray(reply) || reply[0] !== -100) return undefined;
   const out: ExtraKey[] = [];
-  for (let i = 1; i + 1 < reply.length; i += 2) out.push([String(reply[i]) as ExtraKind, String(reply[i + 1])]);
+  for (let i = 1; i + 1 < reply.length; i += 2)
+    out.push([String(reply[i]) as ExtraKind, String(reply[i + 1])]);
   return out;
 }
 
@@ -71,7 +72,10 @@ export class LuaScripts<Name extends string = string> {
   define(redis: Redis): void {
     if (this.defined.has(redis)) return;
     for (const d of this.defs.values())
-      redis.defineCommand(d.command, d.extraKeys ? { lua: d.lua } : { numberOfKeys: d.numberOfKeys, lua: d.lua });
+      redis.defineCommand(
+        d.command,
+        d.extraKeys ? { lua: d.lua } : { numberOfKeys: d.numberOfKeys, lua: d.lua },
+      );
     this.defined.add(redis);
   }
 

@@ -91,15 +91,20 @@ export async function benchClaims(opts: { claims?: number } = {}): Promise<Claim
       () => redis.ping(),
       () => {
         const id = randomUUID();
-        return runClaimScript(redis, keys, {
-          claimId: id,
-          userId: "bench-user",
-          leaseMs: 60_000,
-          waitMs: 0,
-          perUser: 0,
-          perClient: 0,
-          maxWaiting: 0,
-        }, hint);
+        return runClaimScript(
+          redis,
+          keys,
+          {
+            claimId: id,
+            userId: "bench-user",
+            leaseMs: 60_000,
+            waitMs: 0,
+            perUser: 0,
+            perClient: 0,
+            maxWaiting: 0,
+          },
+          hint,
+        );
       },
       assign,
       toReady,

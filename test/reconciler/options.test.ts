@@ -54,7 +54,7 @@ describe("reconciler flags", () => {
       "--pool",
       "--cluster (WARMPOOL_CLUSTER) is required",
       "--task-definition (WARMPOOL_TASK_DEFINITION) is required",
-      "--redis-url: must start with redis:// or rediss://",
+      "--redis-url: scheme must be redis://, rediss:// (TLS), redis+cluster:// or rediss+cluster://",
       "--launch-type and --capacity-provider exclude each other",
       '--resync-interval: "soon" is not a duration',
       "--metrics-port: must be 0–65535",
