@@ -38,5 +38,10 @@ export function isTransientRedisError(e: unknown): boolean {
   if (typeof sys === "string" && TRANSIENT_SYSCALL_CODES.has(sys)) return true;
   // ioredis: the connection closed under the command, or its retries per request ran out.
   if (e.name === "MaxRetriesPerRequestError") return true;
-  return /Connection is closed|Stream isn't writeable|connect ETIMEDOUT|Command timed out/i.test(e.message);
+  // ioredis Cluster: a slot moving or a master failing over outlasted its redirections (TRYAGAIN,
+  // ASK, MOVED) or the slot map could not be read meanwhile.
+  if (e.name === "ClusterAllFailedError") return true;
+  return /Connection is closed|Stream isn't writeable|connect ETIMEDOUT|Command timed out|Too many Cluster redirections|Failed to refresh slots cache/i.test(
+    e.message,
+  );
 }
