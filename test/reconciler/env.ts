@@ -4,7 +4,8 @@
  * real register script (TaskChannel) — the protocol a real bridge speaks.
  */
 import { randomBytes } from "node:crypto";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
+import { createRedis } from "../../pkg/redis/index.js";
 import { Registry } from "prom-client";
 import type { Emulator, EmulatorOptions } from "../../hack/emulator/index.js";
 import { TaskChannel } from "../../pkg/claims/index.js";
@@ -16,6 +17,7 @@ import { recordStates, startPrivateRedis, uniquePool, type PrivateRedis } from "
 import { FAMILY, startTestEmulator } from "../ecs/env.js";
 
 export interface World {
+  /** The private redis-server (not there when the caller gave `redisUrl`: do not use it then). */
   redisServer: PrivateRedis;
   redis: Redis;
   emu: Emulator;
@@ -43,14 +45,17 @@ export interface WorldOptions {
   bridges?: boolean;
   /** Turn the event feed on or off whatever WP_TEST_FEED says. */
   feed?: boolean;
+  /** A Redis the caller runs (a `redis+cluster://` URL, say) instead of a private redis-server. */
+  redisUrl?: string;
 }
 
 /** The queue the emulator's EventBridge-like rule fills with the cluster's task state changes. */
 export const FEED_QUEUE = "ecs-events";
 
 export async function startWorld(o: WorldOptions = {}): Promise<World> {
-  const redisServer = await startPrivateRedis();
-  const redis = new Redis(redisServer.url, { maxRetriesPerRequest: 1 });
+  const redisServer = o.redisUrl === undefined ? await startPrivateRedis() : undefined;
+  const redisUrl = o.redisUrl ?? redisServer!.url;
+  const redis = createRedis(redisUrl, { offlineQueue: true });
   redis.on("error", () => undefined);
   // EventBridge's rule for this cluster → the queue the reconciler's feed reads (issue 14).
   const { emu, client, taskDefinitionArn } = await startTestEmulator({
@@ -93,7 +98,7 @@ export async function startWorld(o: WorldOptions = {}): Promise<World> {
     pool,
     cluster: "default",
     "task-definition": FAMILY,
-    "redis-url": redisServer.url,
+    "redis-url": redisUrl,
     "endpoint-url": emu.endpoint,
     "resync-interval": "500ms",
     "lease-ttl": "3s",
@@ -109,7 +114,7 @@ export async function startWorld(o: WorldOptions = {}): Promise<World> {
     ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, String(v)])),
   });
   return {
-    redisServer,
+    redisServer: redisServer as PrivateRedis,
     redis,
     emu,
     pool,
@@ -138,7 +143,7 @@ export async function startWorld(o: WorldOptions = {}): Promise<World> {
       await Promise.all(procs.map((p) => p.stop()));
       await emu.stop();
       redis.disconnect();
-      await redisServer.stop();
+      await redisServer?.stop();
     },
   };
 }
