@@ -62,7 +62,8 @@ export const bridgeCommand: CommandModule<object, Args> = {
       .option(F.redisUrl, {
         type: "string",
         default: "redis://127.0.0.1:6379",
-        describe: "Redis URL (never with a password on the command line: use the file or WARMPOOL_REDIS_URL)",
+        describe:
+          "Redis URL, or redis+cluster://host:port[,host:port…] for a Redis Cluster (never with a password on the command line: use the file or WARMPOOL_REDIS_URL)",
       })
       .option(F.redisUrlFile, {
         type: "string",

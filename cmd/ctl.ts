@@ -407,7 +407,8 @@ export function makeCtlCommand(rt: CtlRuntime): CommandModule<object, Args> {
         .option(F.redisUrl, {
           type: "string",
           default: "redis://127.0.0.1:6379",
-          describe: "redis:// or rediss:// (TLS); password as redis://:PASS@host",
+          describe:
+            "redis:// or rediss:// (TLS); password as redis://:PASS@host; a Redis Cluster as redis+cluster://host:port[,host:port…] (rediss+cluster:// for TLS)",
         })
         .option(F.pool, {
           type: "string",

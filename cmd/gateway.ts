@@ -68,7 +68,8 @@ export const gatewayCommand: CommandModule<object, Args> = {
       .option(F.redisUrl, {
         type: "string",
         default: "redis://127.0.0.1:6379",
-        describe: "Redis URL (prefer WARMPOOL_REDIS_URL: argv is readable by every local user)",
+        describe:
+          "Redis URL, or redis+cluster://host:port[,host:port…] for a Redis Cluster (prefer WARMPOOL_REDIS_URL: argv is readable by every local user)",
       })
       .option(F.host, { type: "string", default: "127.0.0.1", describe: "address to listen on" })
       .option(F.port, { type: "number", default: 8080, describe: "TCP port (0 = a free one)" })

@@ -77,7 +77,8 @@ export const reconcilerCommand: CommandModule<object, Record<string, unknown>> =
       .option(F.redisUrl, {
         type: "string",
         default: "redis://127.0.0.1:6379",
-        describe: "redis:// or rediss:// (TLS); password as redis://:PASS@host",
+        describe:
+          "redis:// or rediss:// (TLS); password as redis://:PASS@host; a Redis Cluster as redis+cluster://host:port[,host:port…] (rediss+cluster:// for TLS)",
       })
       .option(F.region, { type: "string", describe: "AWS region (default AWS_REGION, else us-east-1)" })
       .option(F.endpointUrl, {
