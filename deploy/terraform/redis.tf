@@ -1,6 +1,21 @@
 # Redis holds the whole pool state (DESIGN §4). Either an ElastiCache replication group created
 # here — TLS in transit, AUTH token, encrypted at rest, a replica with automatic failover — or an
 # existing endpoint given as a secret. Processes receive the URL only as an ECS secret.
+# With redis_cluster_mode the group runs in cluster mode (shards × replicas): every pool's keys
+# share the hash tag {pool}, so a pool lives on one shard and the pools spread over them; the
+# URL is then rediss+cluster://…@<configuration endpoint> (pkg/redis/connect.ts).
+
+locals {
+  redis_cluster = var.redis_cluster_mode != null
+  # The address every process dials: the configuration endpoint in cluster mode (the client reads
+  # the slot map from it), the primary endpoint otherwise.
+  redis_address = local.create_redis ? (
+    local.redis_cluster
+    ? aws_elasticache_replication_group.redis[0].configuration_endpoint_address
+    : aws_elasticache_replication_group.redis[0].primary_endpoint_address
+  ) : null
+  redis_scheme = local.redis_cluster ? "rediss+cluster" : "rediss"
+}
 
 resource "aws_security_group" "redis" {
   count       = local.create_redis ? 1 : 0
@@ -42,18 +57,31 @@ resource "aws_elasticache_parameter_group" "redis" {
     value = "K$g"
   }
 
+  # ElastiCache decides cluster mode by this parameter of the group's parameter group.
+  dynamic "parameter" {
+    for_each = local.redis_cluster ? ["yes"] : []
+    content {
+      name  = "cluster-enabled"
+      value = parameter.value
+    }
+  }
+
   tags = local.tags
 }
 
 resource "aws_elasticache_replication_group" "redis" {
-  count                      = local.create_redis ? 1 : 0
-  replication_group_id       = "${var.name}-redis"
-  description                = "warmpool pool state for ${var.name}"
-  engine                     = "redis"
-  engine_version             = var.redis_engine_version
-  node_type                  = var.redis_node_type
-  port                       = 6379
-  num_cache_clusters         = 2
+  count                = local.create_redis ? 1 : 0
+  replication_group_id = "${var.name}-redis"
+  description          = "warmpool pool state for ${var.name}"
+  engine               = "redis"
+  engine_version       = var.redis_engine_version
+  node_type            = var.redis_node_type
+  port                 = 6379
+  # Cluster mode: shards × (1 + replicas); else one primary and one replica.
+  cluster_mode               = local.redis_cluster ? "enabled" : "disabled"
+  num_cache_clusters         = local.redis_cluster ? null : 2
+  num_node_groups            = local.redis_cluster ? var.redis_cluster_mode.shards : null
+  replicas_per_node_group    = local.redis_cluster ? var.redis_cluster_mode.replicas_per_shard : null
   automatic_failover_enabled = true
   multi_az_enabled           = true
   subnet_group_name          = aws_elasticache_subnet_group.redis[0].name
@@ -78,7 +106,7 @@ resource "aws_elasticache_replication_group" "redis" {
 resource "aws_secretsmanager_secret" "redis_url" {
   count                   = local.create_redis && !local.redis_rbac ? 1 : 0
   name                    = "${var.name}/redis-url"
-  description             = "rediss:// URL (with AUTH token) of the warmpool Redis"
+  description             = "rediss:// (rediss+cluster:// in cluster mode) URL with AUTH token of the warmpool Redis"
   recovery_window_in_days = 7
   tags                    = local.tags
 }
@@ -87,9 +115,10 @@ resource "aws_secretsmanager_secret_version" "redis_url" {
   count     = local.create_redis && !local.redis_rbac ? 1 : 0
   secret_id = aws_secretsmanager_secret.redis_url[0].id
   secret_string = format(
-    "rediss://:%s@%s:%d",
+    "%s://:%s@%s:%d",
+    local.redis_scheme,
     urlencode(var.redis_auth_token),
-    aws_elasticache_replication_group.redis[0].primary_endpoint_address,
+    local.redis_address,
     aws_elasticache_replication_group.redis[0].port,
   )
 }
@@ -185,7 +214,7 @@ resource "aws_elasticache_user_group" "redis" {
 resource "aws_secretsmanager_secret" "redis_role_url" {
   for_each                = local.redis_roles
   name                    = "${var.name}/redis-url/${each.key}"
-  description             = "rediss:// URL of the warmpool Redis as its ${each.key} ACL user"
+  description             = "rediss:// (rediss+cluster:// in cluster mode) URL of the warmpool Redis as its ${each.key} ACL user"
   recovery_window_in_days = 7
   tags                    = local.tags
 }
@@ -194,10 +223,11 @@ resource "aws_secretsmanager_secret_version" "redis_role_url" {
   for_each  = local.redis_roles
   secret_id = aws_secretsmanager_secret.redis_role_url[each.key].id
   secret_string = format(
-    "rediss://%s:%s@%s:%d",
+    "%s://%s:%s@%s:%d",
+    local.redis_scheme,
     urlencode(local.redis_acl_users[each.key]),
     urlencode(var.redis_user_passwords[each.key]),
-    aws_elasticache_replication_group.redis[0].primary_endpoint_address,
+    local.redis_address,
     aws_elasticache_replication_group.redis[0].port,
   )
 }

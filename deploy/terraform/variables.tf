@@ -268,7 +268,7 @@ variable "gateway_tokens_secret_arn" {
 # --- Redis -------------------------------------------------------------------------------------
 
 variable "existing_redis_url_secret_arn" {
-  description = "Use an existing Redis: a Secrets Manager secret whose value is its URL (rediss://:token@host:port). Creates ElastiCache when null."
+  description = "Use an existing Redis: a Secrets Manager secret whose value is its URL (rediss://:token@host:port, or rediss+cluster://:token@host:port[,host:port…] for a Redis Cluster). Creates ElastiCache when null."
   type        = string
   default     = null
 }
@@ -290,6 +290,23 @@ variable "redis_engine_version" {
   description = "ElastiCache Redis OSS engine version."
   type        = string
   default     = "7.1"
+}
+
+variable "redis_cluster_mode" {
+  description = "Run the ElastiCache group created here in cluster mode (Redis Cluster): the pools' keys spread over `shards` node groups by their hash tag `{pool}`, each with `replicas_per_shard` replicas. The processes then get a rediss+cluster:// URL (pkg/redis/connect.ts). Null: one primary and one replica (cluster mode disabled). Changing it replaces the group: its state is lost (the reconciler rebuilds it from ECS)."
+  type = object({
+    shards             = optional(number, 3)
+    replicas_per_shard = optional(number, 1)
+  })
+  default = null
+
+  validation {
+    condition = var.redis_cluster_mode == null || (
+      try(var.redis_cluster_mode.shards >= 1 && var.redis_cluster_mode.shards <= 500 && floor(var.redis_cluster_mode.shards) == var.redis_cluster_mode.shards, false) &&
+      try(var.redis_cluster_mode.replicas_per_shard >= 1 && var.redis_cluster_mode.replicas_per_shard <= 5 && floor(var.redis_cluster_mode.replicas_per_shard) == var.redis_cluster_mode.replicas_per_shard, false)
+    )
+    error_message = "redis_cluster_mode: shards must be a whole number 1-500 and replicas_per_shard 1-5 (a replica per shard is what fails over)."
+  }
 }
 
 # --- the rest ----------------------------------------------------------------------------------
