@@ -293,7 +293,7 @@ variable "redis_engine_version" {
 }
 
 variable "redis_cluster_mode" {
-  description = "Run the ElastiCache group created here in cluster mode (Redis Cluster): the pools' keys spread over `shards` node groups by their hash tag `{pool}`, each with `replicas_per_shard` replicas. The processes then get a rediss+cluster:// URL (pkg/redis/connect.ts). Null: one primary and one replica (cluster mode disabled). Changing it replaces the group: its state is lost (the reconciler rebuilds it from ECS)."
+  description = "Run the ElastiCache group created here in cluster mode (Redis Cluster): the pools' keys spread over `shards` node groups by their hash tag `{pool}`, each with `replicas_per_shard` replicas. The processes then get a rediss+cluster:// URL (pkg/redis/connect.ts). Null: one primary and one replica (cluster mode disabled). Switching an existing deployment is not an in-place change: plan it as a new Redis (its state, live claims included, does not move)."
   type = object({
     shards             = optional(number, 3)
     replicas_per_shard = optional(number, 1)
