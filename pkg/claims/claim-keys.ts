@@ -18,7 +18,7 @@ export class ClaimKeys extends PoolKeys {
   get userUids(): string {
     return `${this.prefix}uids`;
   }
-  /** Zset claimId → live-until ms: one user's live claims, for the per-user quota (claim-8.lua). */
+  /** Zset claimId → live-until ms: one user's live claims, for the per-user quota (claim-8+.lua). */
   userQuota(userId: string): string {
     return `${this.prefix}quota:user:${userId}`;
   }

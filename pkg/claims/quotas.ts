@@ -1,6 +1,6 @@
 /**
  * What bounds a caller's claims beyond one request's validity: the concurrent-claim quotas and the
- * waiting-queue bound (enforced by claim-8.lua, so every gateway shares them), and the caller's
+ * waiting-queue bound (enforced by claim-8+.lua, so every gateway shares them), and the caller's
  * abort signal (a caller gone before the answer releases its claim).
  */
 import type { ClaimHandle, ClaimQuota, ClaimResult, ReleaseResult } from "./types.js";

@@ -41,7 +41,7 @@ export interface UnrecognizedRecord {
   state: string;
 }
 
-/** Parses the reply of snapshot-3.lua; records in an unknown state are listed apart, not planned. */
+/** Parses the reply of snapshot-3+.lua; records in an unknown state are listed apart, not planned. */
 export function parseSnapshot(reply: unknown): {
   waiting: number;
   nowMs: number;

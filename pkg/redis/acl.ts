@@ -71,7 +71,7 @@ const ROLES: Record<RedisRole, RoleAcl> = {
   bridge: {
     role: "bridge",
     purpose:
-      "register its task (register-7), wait on its inbox (BLPOP), report ready/failed (ready-4), end its session (release-4), leave the pool (cordon-5, unfenced)",
+      "register its task (register-7+), wait on its inbox (BLPOP), report ready/failed (ready-4), end its session (release-4+), leave the pool (cordon-5, unfenced)",
     grants: [
       {
         // EVAL needs read-write access to every key a script declares; the commands that touch
@@ -97,14 +97,14 @@ const ROLES: Record<RedisRole, RoleAcl> = {
       { commands: ["zadd", "zrem", "zscore"], keys: [warm, claims] },
       { commands: ["lpop", "lrange"], keys: [waiting] },
       { commands: ["xadd"], keys: [events] },
-      // register-7 frees the Idempotency-Key of a waiter that timed out.
+      // register-7+ frees the Idempotency-Key of a waiter that timed out.
       { commands: ["get", "del"], keys: [idem] },
     ],
   },
   gateway: {
     role: "gateway",
     purpose:
-      "claim (claim-8, within the per-user and per-client quotas), heartbeat (heartbeat-3), release (release-4), pool view (snapshot-3, status), ready notices (SUBSCRIBE), lease default from the desired state",
+      "claim (claim-8+, within the per-user and per-client quotas), heartbeat (heartbeat-3+), release (release-4+), pool view (snapshot-3+, status), ready notices (SUBSCRIBE), lease default from the desired state",
     grants: [
       {
         commands: [
@@ -126,7 +126,7 @@ const ROLES: Record<RedisRole, RoleAcl> = {
         keys: [task, claim, idem, tasks, warm, waiting, claims, events, userQuota, clientQuota],
         channels: [notify],
       },
-      // Per-user and per-client concurrent-claim quotas (claim-8, heartbeat-3, release-4).
+      // Per-user and per-client concurrent-claim quotas (claim-8+, heartbeat-3+, release-4+).
       {
         commands: ["zadd", "zrem", "zrange", "zcard", "zremrangebyscore", "pexpireat", "pexpire", "pttl"],
         keys: [userQuota, clientQuota],
@@ -145,7 +145,7 @@ const ROLES: Record<RedisRole, RoleAcl> = {
   reconciler: {
     role: "reconciler",
     purpose:
-      "the leader lease and its epoch, the pass (snapshot-3, record-launch-3, cordon-5, expire-3, forget-6, mark-orphan-3, state-birth-1), the events stream and config-key notifications, the status it publishes, rejected desired states in the history",
+      "the leader lease and its epoch, the pass (snapshot-3+, record-launch-3, cordon-5, expire-3+, forget-6+, mark-orphan-3, state-birth-1), the events stream and config-key notifications, the status it publishes, rejected desired states in the history",
     grants: [
       {
         commands: [
@@ -203,7 +203,7 @@ const ROLES: Record<RedisRole, RoleAcl> = {
   ctl: {
     role: "ctl",
     purpose:
-      "on-call: desired state (config-set-3, history), drain requests, release a claim (release-4), the pool registry, read everything of the pool for status",
+      "on-call: desired state (config-set-3, history), drain requests, release a claim (release-4+), the pool registry, read everything of the pool for status",
     grants: [
       {
         commands: [
@@ -231,7 +231,7 @@ const ROLES: Record<RedisRole, RoleAcl> = {
           "xrevrange",
           "xlen",
         ],
-        // Read-write only where a ctl script declares the key (config-set-3, release-4, mark-deleting-1).
+        // Read-write only where a ctl script declares the key (config-set-3, release-4+, mark-deleting-1).
         keys: [
           claim,
           waiting,
@@ -246,7 +246,7 @@ const ROLES: Record<RedisRole, RoleAcl> = {
       },
       { commands: ["set", "del"], keys: [(k) => k.config, (k) => k.drain] },
       { commands: ["xadd"], keys: [(k) => k.configHistory, events] },
-      // release-4: the claim ends, its task drains, its bridge is told.
+      // release-4+: the claim ends, its task drains, its bridge is told.
       { commands: ["hset", "pexpire"], keys: [claim, task] },
       { commands: ["publish"], channels: [notify] },
       { commands: ["zrem"], keys: [claims, userQuota, clientQuota] },

@@ -69,7 +69,6 @@ describe("the connection factory's Redis Cluster URLs", () => {
       expect(r).toBeInstanceOf(Redis);
       const opts = (c as unknown as Cluster).options;
       expect(opts.scaleReads).toBe("master");
-      expect(opts.redisOptions?.enableOfflineQueue).toBeUndefined();
     } finally {
       c.disconnect();
       r.disconnect();

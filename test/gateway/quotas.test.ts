@@ -130,7 +130,7 @@ describe("per-user and per-token quotas, bounded waiting, lease cap", () => {
     const first = await post(w.urls[0]!, "/v1/claims", { userId: "dora" });
     expect(first.status).toBe(201);
     expect((await post(w.urls[0]!, "/v1/claims", { userId: "dora" })).status).toBe(429);
-    // The agent exits: the bridge ends the claim (release-4 without the quota keys).
+    // The agent exits: the bridge ends the claim (release-4+ without the quota keys).
     await new TaskChannel(redis, w.pool, String(first.json.taskId)).endSession(
       String(first.json.claimId),
       "agent-exited",

@@ -21,7 +21,7 @@
           {-100, kind, id, ...}                                 declare these keys and call again
   A task leaves `warm` here and never returns to it: its record goes to `claimed`.
   Quota zsets hold claimId → the time after which the claim cannot be live unless renewed (lease
-  end; heartbeat-3 moves it, release-4 removes it). Entries past that time are dropped here; at the
+  end; heartbeat-3+ moves it, release-4+ removes it). Entries past that time are dropped here; at the
   limit every entry's claim state is checked, so claims ended elsewhere (bridge, reconciler) never
   count. The zsets expire a minute after their last entry could. ]]
 local x = extraKeys(8, 12)
@@ -79,7 +79,7 @@ end
 local function remember()
   if ARGV[6] == '1' then
     redis.call('SET', KEYS[6], claimId .. ':' .. userId, 'PX', ARGV[7])
-    -- So that a claim that times out unserved frees its key (release-4, register-7): a retry
+    -- So that a claim that times out unserved frees its key (release-4+, register-7+): a retry
     -- of the 503 with the same key is then a new claim, not the dead one.
     redis.call('HSET', KEYS[5], 'idem', KEYS[6])
   end
@@ -127,6 +127,6 @@ redis.call('HSET', KEYS[5], 'userId', userId, 'createdAt', now, 'state', 'waitin
   'waitUntil', now + tonumber(ARGV[8]))
 redis.call('RPUSH', KEYS[3], claimId)
 remember()
--- A waiter is served by register-7 by waitUntil at the latest; its lease then runs from there.
+-- A waiter is served by register-7+ by waitUntil at the latest; its lease then runs from there.
 track(now + tonumber(ARGV[8]) + leaseMs)
 return {0, claimId}

@@ -4,7 +4,7 @@
           ARGV[4] ready channel  ARGV[5] retention ms of an ended claim record
           Declared extra keys (extra-keys.lua): key of the claim's quota zsets; task and inbox of
           its task when the lease has run out.
-  The claim's quota entries (claim-8.lua) follow its lease: moved on renewal, removed on expiry.
+  The claim's quota entries (claim-8+.lua) follow its lease: moved on renewal, removed on expiry.
   Output: {1, leaseExpiresAtMs}   renewed
           {-1}                    unknown claim
           {-2, state}             the claim has ended (released, expired, failed, ...)

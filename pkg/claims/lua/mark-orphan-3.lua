@@ -1,6 +1,6 @@
 --[[ Reconciler: before stopping a live pool task that has no record (an orphan: its launch record
   was lost), write a `draining` record for it, so a bridge that registers it now is refused
-  (register-7.lua) and can never hand it to a claim that is then stopped under its user.
+  (register-7+.lua) and can never hand it to a claim that is then stopped under its user.
   Input:  KEYS[1] task:<taskId>  KEYS[2] tasks (set)  KEYS[3] epoch (the lease's fencing token)
           ARGV[1] taskId  ARGV[2] taskArn  ARGV[3] the caller's lease epoch, or "" (not fenced)
   Output: 1  draining record written (or one was already draining): safe to stop

@@ -57,7 +57,7 @@ for _, claimId in ipairs(heads) do
   if c[3] == 'waiting' and tonumber(c[4] or '0') < now then
     redis.call('HSET', KEYS[ci], 'state', 'timeout', 'endedAt', now)
     redis.call('PEXPIRE', KEYS[ci], ARGV[7])
-    -- Its Idempotency-Key is freed, as release-4 does for a timeout.
+    -- Its Idempotency-Key is freed, as release-4+ does for a timeout.
     if c[5] then
       local ii = x.key[c[5]]
       if redis.call('GET', KEYS[ii]) == claimId .. ':' .. c[1] then redis.call('DEL', KEYS[ii]) end

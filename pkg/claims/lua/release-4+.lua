@@ -6,7 +6,7 @@
           ARGV[6] ready channel  ARGV[7] retention ms of an ended claim record
           ARGV[8] taskId that must hold the claim ("" = any)
           ARGV[9] "1" = also drop the claim from its quota zsets (gateway / library callers; a
-                  bridge passes nothing: its Redis user has no access to them, and claim-8.lua
+                  bridge passes nothing: its Redis user has no access to them, and claim-8+.lua
                   skips ended claims anyway)
           ARGV[10] "1" = free the claim's Idempotency-Key whatever its state (its caller went away
                   before the answer: a retry with the key must make a new claim, not find this one)
