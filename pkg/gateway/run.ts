@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { Registry } from "prom-client";
 import { ClaimService, DEFAULT_LIMITS, userIdPattern } from "../claims/index.js";
 import { createLogger } from "../log/index.js";

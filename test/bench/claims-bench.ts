@@ -23,7 +23,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { createInterface } from "node:readline";
 import { Redis } from "ioredis";
-import { ClaimKeys, ClaimService, IDEMPOTENCY_TTL_MS } from "../../pkg/claims/index.js";
+import { ClaimKeys, ClaimService } from "../../pkg/claims/index.js";
 import { runClaimScript, WarmHint } from "../../pkg/claims/claim-script.js";
 import { startPrivateRedis, uniquePool } from "../harness/index.js";
 import { registerWarm } from "../claims/stand-in.js";

@@ -1,12 +1,6 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from "vitest";
-import {
-  ClaimKeys,
-  ClaimService,
-  IDEMPOTENCY_TTL_MS,
-  PoolStore,
-  TaskChannel,
-} from "../../pkg/claims/index.js";
+import { ClaimKeys, ClaimService, PoolStore, TaskChannel } from "../../pkg/claims/index.js";
 import { runClaimScript } from "../../pkg/claims/claim-script.js";
 import { startPrivateRedis, uniquePool, waitFor, type PrivateRedis } from "../harness/index.js";
 import { registerWarm, startReadyResponder, type ReadyResponder } from "./stand-in.js";

@@ -10,13 +10,7 @@ import fc from "fast-check";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomUUID } from "node:crypto";
-import {
-  ClaimKeys,
-  ClaimService,
-  IDEMPOTENCY_TTL_MS,
-  PoolStore,
-  TaskChannel,
-} from "../../pkg/claims/index.js";
+import { ClaimKeys, ClaimService, PoolStore, TaskChannel } from "../../pkg/claims/index.js";
 import { runClaimScript } from "../../pkg/claims/claim-script.js";
 import { startPrivateRedis, uniquePool, type PrivateRedis } from "../harness/index.js";
 
