@@ -163,14 +163,21 @@ export async function startPrivateCluster(
         if (role[0] === "slave" && role[2] === from) to = p;
       }
       if (to === undefined) throw new Error(`the master on ${from} has no replica (start with replicas)`);
-      await node(to).call("CLUSTER", "FAILOVER");
-      const deadline = Date.now() + 20_000;
+      // A manual failover needs the replica in sync (a just-demoted master resyncs first); one that
+      // did not complete (its master did not answer in time) is asked for again.
+      const deadline = Date.now() + 30_000;
+      let askedAt = 0;
       for (;;) {
+        const repl = (await node(to).info("replication")) as string;
         const role = (await node(to).call("ROLE")) as [string];
         const nodesLine = ((await node(to).call("CLUSTER", "NODES")) as string)
           .split("\n")
           .find((l) => l.startsWith(fromId));
         if (role[0] === "master" && nodesLine?.includes("slave")) break;
+        if (role[0] === "slave" && /master_link_status:up/.test(repl) && Date.now() - askedAt > 5_000) {
+          await node(to).call("CLUSTER", "FAILOVER");
+          askedAt = Date.now();
+        }
         if (Date.now() > deadline) throw new Error(`failover of slot ${slot} to ${to} did not complete`);
         await new Promise((r) => setTimeout(r, 50));
       }

@@ -118,6 +118,43 @@ describe("claims on a Redis Cluster (redis+cluster:// URL)", () => {
   });
 });
 
+describe("a bridge's BLPOP on a Redis Cluster", () => {
+  it("its wait on the inbox survives the slot moving to another master and a failover", async () => {
+    const pool = uniquePool("cb");
+    const k = new ClaimKeys(pool);
+    const blocking = createRedis(cluster.url, { use: "blocking" });
+    blocking.on("error", () => undefined);
+    const ch = new TaskChannel(redis, pool, "t1");
+    try {
+      const slot = await cluster.slotOf(k.inbox("t1"));
+      const home = await cluster.ownerOf(slot);
+      let to = home;
+      for (const n of cluster.nodes) if (n.port !== home && (await isMaster(n.port))) to = n.port;
+      const retries: string[] = [];
+      const opts = { onRetry: (e: Error) => void retries.push(e.message) };
+
+      const first = ch.next(blocking, opts);
+      await new Promise((r) => setTimeout(r, 300)); // blocked on the home master
+      await cluster.migrateSlot(slot, to);
+      await redis.rpush(k.inbox("t1"), JSON.stringify({ type: "drain", reason: "after-move" }));
+      expect(await first).toEqual({ type: "drain", reason: "after-move" });
+
+      const second = ch.next(blocking, opts);
+      await new Promise((r) => setTimeout(r, 300)); // blocked on the new master
+      const flip = await cluster.failover(slot);
+      expect(flip.from).toBe(to);
+      await redis.rpush(k.inbox("t1"), JSON.stringify({ type: "drain", reason: "after-failover" }));
+      expect(await second).toEqual({ type: "drain", reason: "after-failover" });
+      // Whatever the servers said meanwhile (MOVED, UNBLOCKED) was transient: retried, never thrown.
+      console.log(
+        `[chaos] cluster BLPOP across a slot move and a failover: ${retries.length} retries (${[...new Set(retries)].join("; ")})`,
+      );
+    } finally {
+      blocking.disconnect();
+    }
+  }, 60_000);
+});
+
 interface Tally {
   served: Map<string, string>; // claimId → taskId, as answered to the caller
   unavailable: number; // transient failures: the gateway answers 503
