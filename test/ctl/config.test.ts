@@ -252,7 +252,9 @@ describe("ctl config: invalid input names the field and the rule, and writes not
     expect(a.err).toMatch(/--pool: invalid pool name "Bad_Pool"/);
     const b = await ctl(["ctl", "config", "get", "--redis-url", "http://x", "--pool", pool]);
     expect(b.code).toBe(1);
-    expect(b.err).toMatch(/--redis-url: scheme must be redis:\/\/ or rediss:\/\/ \(TLS\), got "http"/);
+    expect(b.err).toMatch(
+      /--redis-url: scheme must be redis:\/\/, rediss:\/\/ \(TLS\), redis\+cluster:\/\/ or rediss\+cluster:\/\/, got "http"/,
+    );
     const c = await ctl(["ctl", "config", "get", "--redis-url", server.url]);
     expect(c.code).toBe(2);
     expect(c.err).toMatch(/--pool: required \(or set WARMPOOL_POOL\)/);
