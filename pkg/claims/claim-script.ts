@@ -9,6 +9,8 @@ import { runDeclared } from "./scripts.js";
 
 /** Warm tasks the script asks for at once: concurrent claims holding one list each find theirs. */
 export const WARM_HEADS = 32;
+/** Calls one claim may take before it fails (each a round trip; see runClaimScript). */
+const CLAIM_ROUNDS = 16;
 
 export interface ClaimScriptInput {
   claimId: string;
@@ -33,7 +35,9 @@ export class WarmHint {
     return this.hint;
   }
   learn(need: ExtraKey[]): void {
-    const tasks = need.filter(([kind]) => kind === "task" || kind === "inbox");
+    // At most the first WARM_HEADS tasks: a claim that asked for the whole of `warm` (contention)
+    // must not make every later claim declare it.
+    const tasks = need.filter(([kind]) => kind === "task" || kind === "inbox").slice(0, 2 * WARM_HEADS);
     if (tasks.length > 0) this.hint = tasks;
   }
 }
@@ -45,6 +49,20 @@ export async function runClaimScript(
   i: ClaimScriptInput,
   hint?: WarmHint,
 ): Promise<[number, ...(string | number)[]]> {
+  const args = (heads: number): (string | number)[] => [
+    i.claimId,
+    i.userId,
+    i.leaseMs,
+    i.waitMs > 0 ? "1" : "0",
+    heads,
+    i.idempotencyKey ? "1" : "0",
+    IDEMPOTENCY_TTL_MS,
+    i.waitMs,
+    "",
+    i.perUser,
+    i.clientId === undefined ? 0 : i.perClient,
+    i.maxWaiting,
+  ];
   return (await runDeclared(
     redis,
     "claim",
@@ -59,22 +77,12 @@ export async function runClaimScript(
       k.userQuota(i.userId),
       k.clientQuota(i.clientId ?? "-"),
     ],
-    [
-      i.claimId,
-      i.userId,
-      i.leaseMs,
-      i.waitMs > 0 ? "1" : "0",
-      WARM_HEADS,
-      i.idempotencyKey ? "1" : "0",
-      IDEMPOTENCY_TTL_MS,
-      i.waitMs,
-      "",
-      i.perUser,
-      i.clientId === undefined ? 0 : i.perClient,
-      i.maxWaiting,
-    ],
+    args(WARM_HEADS),
     hint?.extras,
-    16,
+    CLAIM_ROUNDS,
     (need) => hint?.learn(need),
+    // A claim that lost every task it knew of to concurrent claims asks for more at once: 32, 32,
+    // 256, 2,048 … heads, so it declares the whole of `warm` before long and cannot starve.
+    (round) => args(round < 2 ? WARM_HEADS : WARM_HEADS * 8 ** (round - 1)),
   )) as [number, ...(string | number)[]];
 }

@@ -67,7 +67,6 @@ export class PoolStore {
       [k.tasks, k.claims, k.waiting],
       [""],
       this.knownTasks,
-      4,
     );
     const { records, waiting, unrecognized } = parseSnapshot(reply);
     this.knownTasks = [...records, ...unrecognized].map((r) => ["task", r.taskId] as const);

@@ -67,8 +67,9 @@ export function runDeclared(
   extras: readonly ExtraKey[] = [],
   rounds?: number,
   onNeed?: (need: ExtraKey[]) => void,
+  argsFor?: (round: number) => (string | number)[],
 ): Promise<unknown> {
-  return all().runDeclared(redis, name, keys, args, (e) => extraKey(k, e), extras, rounds, onNeed);
+  return all().runDeclared(redis, name, keys, args, (e) => extraKey(k, e), extras, rounds, onNeed, argsFor);
 }
 
 /** The key of one declared extra; a stored key name must belong to the pool (its hash tag). */

@@ -66,6 +66,9 @@ export class TaskChannel {
         WAITING_HEADS,
         ENDED_CLAIM_RETENTION_MS,
       ],
+      [],
+      // Registrations racing for the head of the queue: each call, at least one of them wins.
+      32,
     )) as [number, string?, string?];
     switch (Number(reply[0])) {
       case 0:

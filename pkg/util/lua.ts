@@ -104,6 +104,8 @@ export class LuaScripts<Name extends string = string> {
     extras: readonly ExtraKey[] = [],
     rounds = 8,
     onNeed?: (need: ExtraKey[]) => void,
+    /** The fixed arguments of a repeated call (a script asking for more at once as calls repeat). */
+    argsFor?: (round: number) => (string | number)[],
   ): Promise<unknown> {
     const have = new Map<string, ExtraKey>();
     for (const e of extras) have.set(`${e[0]} ${e[1]}`, e);
@@ -113,7 +115,7 @@ export class LuaScripts<Name extends string = string> {
         redis,
         name,
         [...keys, ...list.map(keyOf)],
-        [...args, list.length, ...list.flat()],
+        [...(argsFor ? argsFor(round) : args), list.length, ...list.flat()],
       );
       const need = neededKeys(reply);
       if (!need) return reply;

@@ -19,7 +19,8 @@
           {-4, "user" | "client", limit}                        over that quota: nothing changed
           {-5, length}                                          pool empty and the waiting queue full
           {-100, kind, id, ...}                                 declare these keys and call again
-  A task leaves `warm` here and never returns to it: its record goes to `claimed`.
+  A task leaves `warm` here and never returns to it: its record goes to `claimed`. The oldest warm
+  task is taken when it is declared, else the oldest declared one still warm (contention).
   Quota zsets hold claimId → the time after which the claim cannot be live unless renewed (lease
   end; heartbeat-3+ moves it, release-4+ removes it). Entries past that time are dropped here; at the
   limit every entry's claim state is checked, so claims ended elsewhere (bridge, reconciler) never
@@ -90,13 +91,24 @@ while true do
   if #head == 0 then break end
   local taskId = head[1]
   if not (x.task[taskId] and x.inbox[taskId]) then
-    -- The oldest warm task is not declared: ask for the next few at once, so that concurrent
-    -- claims holding the same list each find theirs at the head.
-    for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[5]) - 1)) do
-      want(x, 'task', id)
-      want(x, 'inbox', id)
+    -- The oldest warm task is not declared (concurrent claims took the ones this call knew of):
+    -- take the oldest declared one still warm, so a claim always progresses under contention;
+    -- none left: ask for the next few at once.
+    local best, bestScore
+    for id in pairs(x.task) do
+      if x.inbox[id] then
+        local sc = tonumber(redis.call('ZSCORE', KEYS[1], id) or '')
+        if sc and (not bestScore or sc < bestScore) then best, bestScore = id, sc end
+      end
     end
-    return x.need
+    if not best then
+      for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[5]) - 1)) do
+        want(x, 'task', id)
+        want(x, 'inbox', id)
+      end
+      return x.need
+    end
+    taskId = best
   end
   redis.call('ZREM', KEYS[1], taskId)
   local ti = x.task[taskId]
