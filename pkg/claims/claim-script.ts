@@ -25,20 +25,24 @@ export interface ClaimScriptInput {
   maxWaiting: number;
 }
 
+/** Warm tasks from the hint one claim declares up front. */
+const PER_CLAIM = 2;
+
 /**
- * Remembers the warm tasks the script last asked for, so the next claim declares them at once
- * (one call instead of two while the head of `warm` is unchanged).
+ * Remembers the warm tasks the script last asked for and hands each claim a few of them that no
+ * other claim of this process was given, so concurrent claims declare disjoint tasks and each
+ * finds one in one call; when they run out (or were taken elsewhere) the script asks for the
+ * next heads, which refill the hint.
  */
 export class WarmHint {
-  private hint: ExtraKey[] = [];
-  get extras(): readonly ExtraKey[] {
-    return this.hint;
+  private queue: string[] = [];
+  /** Task ids for one claim to declare (each handed out once). */
+  take(n = PER_CLAIM): ExtraKey[] {
+    return this.queue.splice(0, n).flatMap((id) => [["task", id] as const, ["inbox", id] as const]);
   }
   learn(need: ExtraKey[]): void {
-    // At most the first WARM_HEADS tasks: a claim that asked for the whole of `warm` (contention)
-    // must not make every later claim declare it.
-    const tasks = need.filter(([kind]) => kind === "task" || kind === "inbox").slice(0, 2 * WARM_HEADS);
-    if (tasks.length > 0) this.hint = tasks;
+    const ids = need.filter(([kind]) => kind === "task").map(([, id]) => id);
+    if (ids.length > 0) this.queue = ids.slice(0, 4 * WARM_HEADS);
   }
 }
 
@@ -78,7 +82,7 @@ export async function runClaimScript(
       k.clientQuota(i.clientId ?? "-"),
     ],
     args(WARM_HEADS),
-    hint?.extras,
+    hint?.take(),
     CLAIM_ROUNDS,
     (need) => hint?.learn(need),
     // A claim that lost every task it knew of to concurrent claims asks for more at once: 32, 32,
