@@ -3,12 +3,12 @@
  * tasks it asks to have declared (every key it touches is in KEYS, for Redis Cluster).
  */
 import type { Redis } from "ioredis";
-import type { ExtraKey } from "../util/index.js";
+import { neededKeys, type ExtraKey } from "../util/index.js";
 import { IDEMPOTENCY_TTL_MS, type ClaimKeys } from "./claim-keys.js";
-import { runDeclared } from "./scripts.js";
+import { extraKey, runScript } from "./scripts.js";
 
 /** Warm tasks the script asks for at once: concurrent claims holding one list each find theirs. */
-export const WARM_HEADS = 32;
+export const WARM_HEADS = 128;
 /** Calls one claim may take before it fails (each a round trip; see runClaimScript). */
 const CLAIM_ROUNDS = 16;
 
@@ -36,13 +36,23 @@ const PER_CLAIM = 2;
  */
 export class WarmHint {
   private queue: string[] = [];
+  private readonly given = new Set<string>();
   /** Task ids for one claim to declare (each handed out once). */
   take(n = PER_CLAIM): ExtraKey[] {
-    return this.queue.splice(0, n).flatMap((id) => [["task", id] as const, ["inbox", id] as const]);
+    const ids = this.queue.splice(0, n);
+    if (this.given.size > 100_000) this.given.clear();
+    for (const id of ids) this.given.add(id);
+    return ids.flatMap((id) => [["task", id] as const, ["inbox", id] as const]);
   }
+  /** Tasks a claim was given and did not take: first in line for the next claims. */
+  giveBack(ids: string[]): void {
+    for (const id of ids) this.given.delete(id);
+    this.queue.unshift(...ids.filter((id) => !this.queue.includes(id)));
+  }
+  /** The warm tasks an answer named (the current heads) that no claim of this process holds. */
   learn(need: ExtraKey[]): void {
-    const ids = need.filter(([kind]) => kind === "task").map(([, id]) => id);
-    if (ids.length > 0) this.queue = ids.slice(0, 4 * WARM_HEADS);
+    const ids = need.filter(([kind, id]) => kind === "task" && !this.given.has(id)).map(([, id]) => id);
+    if (ids.length > 0) this.queue = ids;
   }
 }
 
@@ -67,26 +77,49 @@ export async function runClaimScript(
     i.clientId === undefined ? 0 : i.perClient,
     i.maxWaiting,
   ];
-  return (await runDeclared(
-    redis,
-    "claim",
-    k,
-    [
-      k.warm,
-      k.claims,
-      k.waiting,
-      k.events,
-      k.claim(i.claimId),
-      k.idempotency(i.idempotencyKey ?? "-"),
-      k.userQuota(i.userId),
-      k.clientQuota(i.clientId ?? "-"),
-    ],
-    args(WARM_HEADS),
-    hint?.take(),
-    CLAIM_ROUNDS,
-    (need) => hint?.learn(need),
-    // A claim that lost every task it knew of to concurrent claims asks for more at once: 32, 32,
-    // 256, 2,048 … heads, so it declares the whole of `warm` before long and cannot starve.
-    (round) => args(round < 2 ? WARM_HEADS : WARM_HEADS * 8 ** (round - 1)),
-  )) as [number, ...(string | number)[]];
+  const keys = [
+    k.warm,
+    k.claims,
+    k.waiting,
+    k.events,
+    k.claim(i.claimId),
+    k.idempotency(i.idempotencyKey ?? "-"),
+    k.userQuota(i.userId),
+    k.clientQuota(i.clientId ?? "-"),
+  ];
+  // Each call declares the quota entries asked for so far and warm tasks no other claim of this
+  // process holds: from the hint while it lasts, else those the script just named. One that lost
+  // every task it knew of asks for more heads as calls repeat (128 four times, then 512, 2,048 …): it declares
+  // the whole of `warm` before long and cannot starve.
+  const claims = new Map<string, ExtraKey>();
+  const handed: string[] = [];
+  const fromHint = (): ExtraKey[] => {
+    const t = hint?.take() ?? [];
+    for (const [kind, id] of t) if (kind === "task") handed.push(id);
+    return t;
+  };
+  let tasks: ExtraKey[] = fromHint();
+  for (let round = 0; round < CLAIM_ROUNDS; round++) {
+    const heads = round < 4 ? WARM_HEADS : WARM_HEADS * 4 ** (round - 3);
+    const list = [...claims.values(), ...tasks];
+    const reply = await runScript(
+      redis,
+      "claim",
+      [...keys, ...list.map((e) => extraKey(k, e))],
+      [...args(heads), list.length, ...list.flat()],
+    );
+    const need = neededKeys(reply);
+    if (!need) {
+      const r = reply as [number, ...(string | number)[]];
+      const took = Number(r[0]) === 1 ? String(r[2]) : undefined;
+      hint?.giveBack(handed.filter((id) => id !== took));
+      return r;
+    }
+    hint?.learn(need);
+    for (const e of need) if (e[0] === "claim") claims.set(e[1], e);
+    const named = need.filter(([kind]) => kind === "task" || kind === "inbox");
+    const mine = round < 4 ? fromHint() : [];
+    tasks = mine.length > 0 ? mine : named;
+  }
+  throw new Error(`script claim: still asking for undeclared keys after ${CLAIM_ROUNDS} calls`);
 }
