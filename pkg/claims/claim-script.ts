@@ -92,7 +92,8 @@ export async function runClaimScript(
   // every task it knew of asks for more heads as calls repeat (128 four times, then 512, 2,048 …): it declares
   // the whole of `warm` before long and cannot starve.
   const claims = new Map<string, ExtraKey>();
-  const handed: string[] = [];
+  // Tasks from the hint this claim still holds (given back unless taken or found gone).
+  let handed: string[] = [];
   const fromHint = (): ExtraKey[] => {
     const t = hint?.take() ?? [];
     for (const [kind, id] of t) if (kind === "task") handed.push(id);
@@ -115,9 +116,16 @@ export async function runClaimScript(
       hint?.giveBack(handed.filter((id) => id !== took));
       return r;
     }
+    const named = need.filter(([kind]) => kind === "task" || kind === "inbox");
+    // The script asks for warm tasks only when none it was given is still warm: those are gone
+    // for good (claimed elsewhere) and must not go back to the hint, or every later claim of
+    // this process would declare them again and pay a second round trip.
+    if (named.length > 0) {
+      const gone = new Set(tasks.filter(([kind]) => kind === "task").map(([, id]) => id));
+      handed = handed.filter((id) => !gone.has(id));
+    }
     hint?.learn(need);
     for (const e of need) if (e[0] === "claim") claims.set(e[1], e);
-    const named = need.filter(([kind]) => kind === "task" || kind === "inbox");
     const mine = round < 4 ? fromHint() : [];
     tasks = mine.length > 0 ? mine : named;
   }

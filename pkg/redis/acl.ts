@@ -134,7 +134,11 @@ const ROLES: Record<RedisRole, RoleAcl> = {
       { commands: ["rpush"], keys: [inbox, waiting] },
       { commands: ["pexpire"], keys: [claim] },
       // zrange: GET /v1/pool reads the oldest warm task (pkg/claims/summary.ts).
-      { commands: ["zpopmin", "zadd", "zrem", "zscore", "zcard", "zrange"], keys: [warm, claims] },
+      // zrandmember: claim-8+ asks for a random sample of warm tasks to declare (pkg/claims/claim-script.ts).
+      {
+        commands: ["zpopmin", "zadd", "zrem", "zscore", "zcard", "zrange", "zrandmember"],
+        keys: [warm, claims],
+      },
       { commands: ["lrem", "llen"], keys: [waiting] },
       { commands: ["smembers", "scard"], keys: [tasks] },
       { commands: ["xadd"], keys: [events] },

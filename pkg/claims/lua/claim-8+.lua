@@ -93,7 +93,9 @@ while true do
   if not (x.task[taskId] and x.inbox[taskId]) then
     -- The oldest warm task is not declared (concurrent claims took the ones this call knew of):
     -- take the oldest declared one still warm, so a claim always progresses under contention;
-    -- none left: ask for the next few at once.
+    -- none left: ask for a few at once, sampled at random (ZRANDMEMBER, distinct), so claims of
+    -- different processes (gateway replicas) learn different tasks instead of all racing for the
+    -- same oldest heads, a lost race costing another round trip.
     local best, bestScore
     for id in pairs(x.task) do
       if x.inbox[id] then
@@ -102,7 +104,7 @@ while true do
       end
     end
     if not best then
-      for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[5]) - 1)) do
+      for _, id in ipairs(redis.call('ZRANDMEMBER', KEYS[1], tonumber(ARGV[5]))) do
         want(x, 'task', id)
         want(x, 'inbox', id)
       end
