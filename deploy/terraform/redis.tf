@@ -150,12 +150,18 @@ variable "redis_acl_selectors" {
   default     = true
 }
 
+variable "redis_acl_all_pools" {
+  description = "Grant the reconciler, gateway and ctl users every pool's keys (wp:{*}:…) instead of this module's pool only: one control plane serving many pools (reconciler --all-pools, the gateway's /v1/pools/{pool}/… routes, ctl status over every pool). The bridge user stays confined to its pool."
+  type        = bool
+  default     = false
+}
+
 locals {
   redis_rbac  = local.create_redis && nonsensitive(var.redis_user_passwords != null) # whether, not what: for_each needs it plain
   redis_roles = local.redis_rbac ? toset(["reconciler", "gateway", "bridge", "ctl"]) : toset([])
   redis_access = {
     for r, a in(var.redis_acl_selectors ? local.redis_acl_access : local.redis_acl_access_flat) :
-    r => replace(a, local.redis_acl_pool_placeholder, local.pool)
+    r => replace(a, local.redis_acl_pool_placeholder, var.redis_acl_all_pools && r != "bridge" ? "*" : local.pool)
   }
   # The secret holding each role's Redis URL: its own with RBAC, the shared one otherwise.
   redis_secret_arns = local.redis_rbac ? {

@@ -144,6 +144,8 @@ const ROLES: Record<RedisRole, RoleAcl> = {
       { commands: ["xadd"], keys: [events] },
       { commands: ["get", "set", "del"], keys: [idem] },
       { commands: ["get"], readKeys: [(k) => k.config, (k) => k.status] },
+      // `/v1/pools/{pool}/…` looks the pool up in the registry (pkg/gateway/pools.ts).
+      { commands: ["hget", "hgetall"], readKeys: [registry] },
     ],
   },
   reconciler: {

@@ -141,3 +141,34 @@ run "cluster_mode_refuses_zero_shards" {
 
   expect_failures = [var.redis_cluster_mode]
 }
+
+run "control_plane_users_for_every_pool" {
+  command = apply
+
+  variables {
+    redis_acl_all_pools = true
+    redis_user_passwords = {
+      reconciler = "reconciler-0123456789abcdef"
+      gateway    = "gateway-0123456789abcdef"
+      bridge     = "bridge-0123456789abcdef"
+      ctl        = "ctl-0123456789abcdef"
+    }
+  }
+
+  assert {
+    condition = alltrue([
+      for r in ["reconciler", "gateway", "ctl"] :
+      strcontains(aws_elasticache_user.role[r].access_string, "~wp:{*}:claims") && !strcontains(aws_elasticache_user.role[r].access_string, "wp:{wp-test}:")
+    ])
+    error_message = "with redis_acl_all_pools the control-plane users must reach every pool's keys (wp:{*}:…)"
+  }
+  # The gateway looks pools up in the registry (GET /v1/pools/{pool}/…).
+  assert {
+    condition     = strcontains(aws_elasticache_user.role["gateway"].access_string, "%R~wp:pools")
+    error_message = "the gateway user must read the pool registry"
+  }
+  assert {
+    condition     = strcontains(aws_elasticache_user.role["bridge"].access_string, "~wp:{wp-test}:warm") && !strcontains(aws_elasticache_user.role["bridge"].access_string, "wp:{*}")
+    error_message = "the bridge user stays confined to its own pool"
+  }
+}
