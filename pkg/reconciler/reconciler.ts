@@ -6,7 +6,14 @@ import { LeaderLease, LeaseLostError } from "../leader/index.js";
 import type { Logger } from "../log/index.js";
 import type { Metrics } from "../metrics/index.js";
 import type { CacheObserver, CacheView } from "../observe/index.js";
-import { DEFAULT_TIMINGS, type Observed, type Plan, type PlanFn, type PlanTimings } from "../plan/index.js";
+import {
+  DEFAULT_TIMINGS,
+  type EcsTask,
+  type Observed,
+  type Plan,
+  type PlanFn,
+  type PlanTimings,
+} from "../plan/index.js";
 import { AdaptiveSizer } from "./adaptive-sizer.js";
 import { DrainSource } from "./drain-source.js";
 import { readStateBirth } from "./state-birth.js";
@@ -155,10 +162,8 @@ export class Reconciler {
               recentRunFailures: [...this.runFailures].map(([r, v]) => ({ reason: r, ...v })),
               ...(this.lastRunAtMs !== undefined ? { lastRunAtMs: this.lastRunAtMs } : {}),
             }),
-            onOutcome: (out) => {
-              this.noteLaunches(out);
-              o.observer?.noteLaunched(out.launched);
-            },
+            onOutcome: (out) => this.noteLaunches(out),
+            ...(o.observer ? { onLaunched: (t: EcsTask[]) => o.observer?.noteLaunched(t) } : {}),
           });
     o.metrics?.leader.set({ pool: o.pool }, 0);
     if (!o.observer) o.metrics?.observeMode.set({ pool: o.pool, mode: "list" }, 1);
@@ -404,6 +409,7 @@ export class Reconciler {
             log,
             assertMayAct,
             arnOf: (id) => arns.get(id),
+            onLaunched: (t) => this.o.observer?.noteLaunched(t),
             ...(this.o.metrics ? { metrics: this.o.metrics } : {}),
           },
           actions,
@@ -415,7 +421,6 @@ export class Reconciler {
         });
         this.fast?.endLaunch(runCount, outcome.launched);
         this.noteLaunches(outcome);
-        this.o.observer?.noteLaunched(outcome.launched);
         for (const id of outcome.stoppedIds) this.o.observer?.noteStopped(id);
         errors.push(...outcome.errors);
         if (outcome.errors.length > 0 && result === "ok") result = "error";

@@ -120,9 +120,10 @@ describe("fast refill (real Redis, emulator over HTTP)", () => {
       const r = await claim("u1");
       expect(r.outcome).toBe("ready");
       if (on) {
+        // The emulator holds the task before its RunTask answer is back: wait for both.
         await waitFor(
           "the replacement launched",
-          async () => world.launches().length === MIN_WARM + 1,
+          async () => world.launches().length === MIN_WARM + 1 && rec.fast!.tasksLaunched > 0,
           10_000,
         );
         // No pass ran meanwhile, and no record was read: O(1) of the pool's size.
