@@ -5,7 +5,7 @@ import { PoolKeys } from "../keys/index.js";
 import { LeaderLease, LeaseLostError } from "../leader/index.js";
 import type { Logger } from "../log/index.js";
 import type { Metrics } from "../metrics/index.js";
-import type { CacheObserver, CacheView } from "../observe/index.js";
+import { RecordCache, type CacheObserver, type CacheView } from "../observe/index.js";
 import {
   DEFAULT_TIMINGS,
   type EcsTask,
@@ -56,6 +56,11 @@ export interface ReconcilerOptions {
    * replacement at once from O(1) Redis counters, without waiting for a pass (fast-refill.ts).
    */
   fastRefill?: boolean;
+  /**
+   * With an observer (cache mode): read every task record at least this often; between full reads
+   * a pass reads only the records the events stream and its own writes name (default 5 min).
+   */
+  recordRereadMs?: number;
 }
 
 /** How long a resolved task definition ARN is trusted before it is asked again (new revisions). */
@@ -103,6 +108,9 @@ export class Reconciler {
   private readonly subscriber: Redis | undefined;
   /** The fast refill path, unless turned off. */
   readonly fast: FastRefiller | undefined;
+  /** Cache mode: the pool's Redis records, read by change (O(changes) a pass). */
+  readonly records: RecordCache | undefined;
+  private lastBornAtMs: number | undefined;
   /** Number of passes run, for tests and status. */
   passes = 0;
 
@@ -134,12 +142,16 @@ export class Reconciler {
       ...(o.holderId ? { holderId: o.holderId } : {}),
       onChange: (held) => {
         this.fast?.invalidate();
+        this.records?.invalidate();
         o.metrics?.leader.set({ pool: o.pool }, held ? 1 : 0);
         o.observer?.onLeadership(held);
         if (held) this.trigger.poke();
       },
     });
     this.status = emptyStatus(o.pool, this.lease.holderId);
+    this.records = o.observer
+      ? new RecordCache({ redis: o.redis, keys: this.keys, fullEveryMs: o.recordRereadMs ?? 300_000 })
+      : undefined;
     const fastSignal = (): void => {
       this.lease.assertHeld();
       if (this.stopCtl.signal.aborted || this.lease.signal.aborted)
@@ -162,7 +174,10 @@ export class Reconciler {
               recentRunFailures: [...this.runFailures].map(([r, v]) => ({ reason: r, ...v })),
               ...(this.lastRunAtMs !== undefined ? { lastRunAtMs: this.lastRunAtMs } : {}),
             }),
-            onOutcome: (out) => this.noteLaunches(out),
+            onOutcome: (out) => {
+              this.noteLaunches(out);
+              this.records?.touch(out.launched.map((t) => t.taskId));
+            },
             ...(o.observer ? { onLaunched: (t: EcsTask[]) => o.observer?.noteLaunched(t) } : {}),
           });
     o.metrics?.leader.set({ pool: o.pool }, 0);
@@ -293,19 +308,24 @@ export class Reconciler {
       // Redis first: the records' ARNs are described too, which sees through ListTasks lag.
       this.status.revision = revision;
       const fastMark = this.fast?.mark();
-      const redisSide = await this.o.store.observe();
+      // A pool state reborn in Redis (lost and begun again) holds none of the cached records.
+      const stateBornAtMs = await readStateBirth(this.o.redis, this.keys);
+      if (this.lastBornAtMs !== undefined && stateBornAtMs !== this.lastBornAtMs) this.records?.invalidate();
+      this.lastBornAtMs = stateBornAtMs;
+      const fromCache = await this.records?.read();
+      const redisSide = fromCache ?? (await this.o.store.observe());
       // Only leases still to come: one already past is this pass's to expire, and if it cannot
       // (paused, a Redis error) the resync retries it; waking every second for it would turn
       // every such second into a full ECS observation.
       const observedAt = Date.now();
-      let due: number | undefined;
-      for (const r of redisSide.records)
-        if (r.state === "claimed" && r.leaseExpiresAtMs !== undefined && r.leaseExpiresAtMs > observedAt)
-          due = due === undefined ? r.leaseExpiresAtMs : Math.min(due, r.leaseExpiresAtMs);
+      let due = fromCache?.nextLeaseDueMs;
+      if (!fromCache)
+        for (const r of redisSide.records)
+          if (r.state === "claimed" && r.leaseExpiresAtMs !== undefined && r.leaseExpiresAtMs > observedAt)
+            due = due === undefined ? r.leaseExpiresAtMs : Math.min(due, r.leaseExpiresAtMs);
       this.nextLeaseDueMs = due;
       const drain = await this.drains.read();
       this.status.drain = drain ?? null;
-      const stateBornAtMs = await readStateBirth(this.o.redis, this.keys);
       let ecs: EcsObservation | undefined;
       let view: CacheView | undefined;
       if (this.o.observer) {
@@ -401,6 +421,9 @@ export class Reconciler {
       const runCount = actions.reduce((n, a) => n + (a.kind === "run" ? a.count : 0), 0);
       if (actions.length > 0) {
         this.fast?.beginLaunch(runCount);
+        // Records this pass writes without a stream entry (launches, forgets, orphan marks) are
+        // read again by the next pass, whatever becomes of this one.
+        const written = actions.flatMap((a) => ("taskId" in a ? [a.taskId] : []));
         outcome = await act(
           {
             pool: this.o.pool,
@@ -409,16 +432,21 @@ export class Reconciler {
             log,
             assertMayAct,
             arnOf: (id) => arns.get(id),
-            onLaunched: (t) => this.o.observer?.noteLaunched(t),
+            onLaunched: (t) => {
+              this.o.observer?.noteLaunched(t);
+              for (const x of t) written.push(x.taskId);
+            },
             ...(this.o.metrics ? { metrics: this.o.metrics } : {}),
           },
           actions,
-        ).catch((err: unknown) => {
-          // Abandoned mid-way: what was launched is unknown here, so no fast refill until a pass recounts.
-          this.fast?.invalidate();
-          this.fast?.endLaunch(runCount, []);
-          throw err;
-        });
+        )
+          .catch((err: unknown) => {
+            // Abandoned mid-way: what was launched is unknown here, so no fast refill until a pass recounts.
+            this.fast?.invalidate();
+            this.fast?.endLaunch(runCount, []);
+            throw err;
+          })
+          .finally(() => this.records?.touch(written));
         this.fast?.endLaunch(runCount, outcome.launched);
         this.noteLaunches(outcome);
         for (const id of outcome.stoppedIds) this.o.observer?.noteStopped(id);

@@ -149,8 +149,9 @@ describe("fast refill (real Redis, emulator over HTTP)", () => {
       await waitFor("two more passes", async () => rec.passes >= passes + 5, 10_000);
       expect(world.launches()).toHaveLength(MIN_WARM + 1);
       expect(world.live()).toHaveLength(MIN_WARM + 1);
-      // The counts above can see a record read: a full pass reads every record (HGETALL each).
-      expect(((await commandCalls(world)).hgetall ?? 0) - (before.hgetall ?? 0)).toBeGreaterThan(MIN_WARM);
+      // The counts above can see a record read: the passes since read the records that changed
+      // (HGETALL each; the record cache reads no more than that, the list mode every record).
+      expect(((await commandCalls(world)).hgetall ?? 0) - (before.hgetall ?? 0)).toBeGreaterThan(0);
     },
     60_000,
   );
