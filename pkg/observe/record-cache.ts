@@ -3,8 +3,11 @@
  * only what changed. Every script that changes a record outside the reconciler (claim, register,
  * ready, release, heartbeat expiry, a bridge's own cordon) appends an entry naming the task to the
  * pool's `events` stream in the same atomic step; the reconciler's own writes (launch records,
- * forgets, orphan marks) are `touch`ed. So one script call (records-4.lua) reads, atomically, the
+ * forgets, orphan marks) are `touch`ed. So one script (records-4+.lua) reads, atomically, the
  * stream after the cache's position and the records those entries and touches name: O(changes).
+ * Every task key it reads is declared (Redis Cluster): the touched ids up front, the ids the
+ * stream names on the script's request (a second call), every id of the last full read as a hint
+ * for the next full read.
  *
  * A full read (every record, like snapshot-3) happens on the first read, after `invalidate()`
  * (a new lease term, the pool's state reborn in Redis), when the stream no longer holds the cache's
@@ -20,7 +23,7 @@ import type { Redis } from "ioredis";
 import { toTaskRecord } from "../claims/index.js";
 import type { PoolKeys } from "../keys/index.js";
 import type { TaskRecord } from "../plan/index.js";
-import { LuaScripts } from "../util/index.js";
+import { LuaScripts, type ExtraKey } from "../util/index.js";
 
 export interface RecordCacheOptions {
   redis: Redis;
@@ -56,6 +59,8 @@ export class RecordCache {
   /** The stream id the cache is consistent with; undefined = the next read is full. */
   private since: string | undefined;
   private lastFullAtMs = -Infinity;
+  /** Every id of the last full read: declared up front when the next one comes. */
+  private knownIds: readonly ExtraKey[] = [];
   /** Records touched, with the touch's sequence number (a touch during a read is kept for the next). */
   private readonly touched = new Map<string, number>();
   private touchSeq = 0;
@@ -83,10 +88,10 @@ export class RecordCache {
   async read(nowMs = Date.now()): Promise<RecordRead> {
     const full = this.since === undefined || nowMs - this.lastFullAtMs >= this.o.fullEveryMs;
     const sentSeq = this.touchSeq;
-    let reply = await this.run(full ? "" : this.since!, full ? [] : [...this.touched.keys()]);
+    let reply = await this.run(full ? "" : this.since!, full ? this.knownIds : [...this.touched.keys()]);
     if (reply[0] === "reset") {
       this.stats.resets++;
-      reply = await this.run("", []);
+      reply = await this.run("", this.knownIds);
     }
     const [kind, lastId, waiting, redisNow, expired, nextLease] = reply as [
       "full" | "delta",
@@ -103,6 +108,7 @@ export class RecordCache {
       this.byClaim.clear();
       this.expiredMarked.clear();
       this.lastFullAtMs = nowMs;
+      this.knownIds = rows.map(([id]) => ["task", id] as const);
     }
     // What was touched before the read was sent is read now (a full read reads everything).
     for (const [id, seq] of this.touched) if (seq <= sentSeq) this.touched.delete(id);
@@ -126,13 +132,15 @@ export class RecordCache {
     };
   }
 
-  private run(since: string, ids: string[]): Promise<unknown[]> {
+  private run(since: string, ids: readonly (string | ExtraKey)[]): Promise<unknown[]> {
     const k = this.o.keys;
-    return scripts!.run(
+    return scripts!.runDeclared(
       this.o.redis,
       "records",
       [k.tasks, k.claims, k.waiting, k.events],
-      [k.taskPrefix, since, this.o.maxEntries ?? MAX_ENTRIES, ...ids],
+      [since, this.o.maxEntries ?? MAX_ENTRIES],
+      (e) => k.task(e[1]),
+      ids.map((id): ExtraKey => (typeof id === "string" ? ["task", id] : id)),
     ) as Promise<unknown[]>;
   }
 
