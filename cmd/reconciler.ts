@@ -167,6 +167,12 @@ export const reconcilerCommand: CommandModule<object, Record<string, unknown>> =
         default: "5m",
         describe: "full ListTasks + DescribeTasks to repair the cache this often (and on taking the lease)",
       })
+      .option(F.recordReread, {
+        type: "string",
+        default: "5m",
+        describe:
+          "cache mode: read every task record this often (and on taking the lease); passes between read only what the events stream names",
+      })
       .option(F.fastRefill, {
         type: "string",
         choices: ["on", "off"],

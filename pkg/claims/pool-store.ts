@@ -73,10 +73,17 @@ export class PoolStore {
     return { records, waiting, unrecognized };
   }
 
-  /** Record launches RunTask returned: `starting`, never overwriting an existing record (HSETNX semantics). */
-  async recordLaunches(tasks: { taskId: string; taskArn: string; revision: string }[]): Promise<void> {
+  /**
+   * Record launches RunTask returned: `starting`, never overwriting an existing record (HSETNX
+   * semantics). `fenced: false` writes whatever the epoch: ECS started these tasks, and a record
+   * of a fact is never a deposed leader's decision (docs/claims.md, "Fencing").
+   */
+  async recordLaunches(
+    tasks: { taskId: string; taskArn: string; revision: string }[],
+    opts: { fenced?: boolean } = {},
+  ): Promise<void> {
     if (tasks.length === 0) return;
-    const fence = this.fenceArg();
+    const fence = opts.fenced === false ? "" : this.fenceArg();
     const p = this.redis.pipeline();
     for (const t of tasks) {
       queueScript(

@@ -23,3 +23,4 @@ export {
   type RelistStatus,
 } from "./observer.js";
 export { nextRelistDelayMs, relistPhase, RELIST_JITTER } from "./relist-schedule.js";
+export { RecordCache, type RecordCacheOptions, type RecordRead } from "./record-cache.js";

@@ -84,11 +84,14 @@ export class CacheObserver {
     o.metrics?.feedUp.set({ pool: o.pool }, 0);
   }
 
-  /** Taking the lease starts from nothing (a standby's cache is stale): relist now, consume the feed. */
+  /**
+   * Taking the lease starts from nothing (a standby's cache is stale) but this process's own
+   * unconfirmed launches (TaskCache.restart): relist now, consume the feed.
+   */
   onLeadership(held: boolean): void {
     this.held = held;
     if (held) {
-      this.cache.clear();
+      this.cache.restart();
       this.seeded = false;
       this.relistWanted = true;
       this.asked.clear();

@@ -192,4 +192,14 @@ export class TaskCache {
     this.entries.clear();
     this.foreign.clear();
   }
+
+  /**
+   * A new lease term starts from nothing but this process's own launches that nothing has
+   * confirmed yet (RunTask answers): they are facts, and the only trace of a launch whose record
+   * Redis did not take. Kept live until the term's first relist describes them.
+   */
+  restart(): void {
+    this.foreign.clear();
+    for (const [id, e] of this.entries) if (e.source !== "run" || !live(e.task)) this.entries.delete(id);
+  }
 }

@@ -16,6 +16,11 @@ export interface ActContext {
   assertMayAct: () => void;
   /** ARNs for task ids, from this pass's observation. */
   arnOf: (taskId: string) => string | undefined;
+  /**
+   * Tasks ECS started, told the moment RunTask answers (before they are recorded, and even when
+   * the pass is then abandoned): the task cache's launch expectations.
+   */
+  onLaunched?: (tasks: EcsTask[]) => void;
 }
 
 export interface ActOutcome {
@@ -72,7 +77,9 @@ export async function act(ctx: ActContext, actions: Action[]): Promise<ActOutcom
         a.count,
         a.revision,
         async (tasks) => {
-          await ctx.store.recordLaunches(
+          ctx.onLaunched?.(tasks);
+          await recordLaunches(
+            ctx,
             tasks.map((t) => ({
               taskId: t.taskId,
               taskArn: t.taskArn,
@@ -189,6 +196,29 @@ export async function act(ctx: ActContext, actions: Action[]): Promise<ActOutcom
   const settled = await Promise.allSettled([launching, stopping]);
   for (const s of settled) if (s.status === "rejected") throw s.reason;
   return out;
+}
+
+/**
+ * Records launches as `starting`. ECS started them whatever happened to the lease while RunTask
+ * was in flight: when the fenced write is refused (the lease lapsed, or a newer term began), the
+ * record is written unfenced before the refusal ends the pass. Without it the next term (its task
+ * cache empty until its first relist) saw one task too few, launched another, and stopped one as
+ * excess once the first registered. A record never overwrites one (HSETNX), so it cannot undo
+ * another term's decision; a task already stopped by then is forgotten as usual.
+ */
+async function recordLaunches(
+  ctx: ActContext,
+  launches: { taskId: string; taskArn: string; revision: string }[],
+): Promise<void> {
+  try {
+    await ctx.store.recordLaunches(launches);
+  } catch (err) {
+    if ((err as Error).name !== "FencedError") throw err;
+    await ctx.store.recordLaunches(launches, { fenced: false }).catch((e: unknown) => {
+      ctx.log.warn({ err: errText(e), tasks: launches.map((l) => l.taskId) }, "recording launches failed");
+    });
+    throw err;
+  }
 }
 
 /** Errors that end a pass rather than one action: lease lost, shutdown, a fenced write. */

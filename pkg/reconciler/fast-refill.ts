@@ -52,8 +52,10 @@ export interface FastRefillDeps {
   assertMayAct: () => void;
   /** The RunTask failure history the planner's backoff reads. */
   failures: () => Pick<Observed, "recentRunFailures" | "lastRunAtMs">;
-  /** Every fast launch's outcome, for the pass's backoff bookkeeping and the task cache. */
+  /** Every fast launch's outcome, for the pass's backoff bookkeeping. */
   onOutcome: (o: ActOutcome) => void;
+  /** Tasks ECS started, the moment RunTask answers (the task cache's expectations). */
+  onLaunched?: (tasks: EcsTask[]) => void;
 }
 
 /** Stream entry types after which a refill may be due (a task left the idle set). */
@@ -244,6 +246,7 @@ export class FastRefiller {
           log: this.d.log,
           assertMayAct: this.d.assertMayAct,
           arnOf: () => undefined,
+          ...(this.d.onLaunched ? { onLaunched: this.d.onLaunched } : {}),
           ...(this.d.metrics ? { metrics: this.d.metrics } : {}),
         },
         runs,

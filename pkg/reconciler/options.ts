@@ -33,6 +33,7 @@ export const FLAGS = {
   sqsEndpointUrl: "sqs-endpoint-url",
   relistInterval: "relist-interval",
   inDoubtGrace: "in-doubt-grace",
+  recordReread: "record-reread-interval",
   fastRefill: "fast-refill",
   feedWait: "feed-wait",
   pools: "pools",
@@ -109,6 +110,11 @@ export interface ReconcilerConfig {
   sqsEndpointUrl?: string;
   relistMs: number;
   inDoubtGraceMs: number;
+  /**
+   * Cache mode: every task record is read in full this often (and on taking the lease); between
+   * full reads a pass reads only the records the events stream and its own writes name.
+   */
+  recordRereadMs: number;
   /** Refill a threshold-crossing claim from O(1) counters, before the next pass (`--fast-refill`). */
   fastRefill: boolean;
   /** ReceiveMessage WaitTimeSeconds (0–20). */
@@ -269,6 +275,7 @@ export function buildConfig(raw: RawFlags): ReconcilerConfig {
     writeBudget: 10,
     relistMs: dur(FLAGS.relistInterval, 300_000, 1_000, 86_400_000),
     inDoubtGraceMs: dur(FLAGS.inDoubtGrace, 30_000, 100, 3_600_000),
+    recordRereadMs: dur(FLAGS.recordReread, 300_000, 1_000, 86_400_000),
     feedWaitSeconds: 20,
     fastRefill: true,
   };

@@ -8,8 +8,15 @@ import type { TaskRecord } from "../plan/index.js";
 /** The pool's Redis side (docs/redis-contract.md): records, waiters, and the atomic scripts. */
 export interface PoolState {
   observe(): Promise<{ records: TaskRecord[]; waiting: number }>;
-  /** `starting` records for what RunTask returned (never overwrites): also the launch expectation. */
-  recordLaunches(launches: { taskId: string; taskArn: string; revision: string }[]): Promise<void>;
+  /**
+   * `starting` records for what RunTask returned (never overwrites): also the launch expectation.
+   * Fenced by the lease epoch unless `fenced: false` (a launch ECS accepted is recorded whatever
+   * the lease says by the time its answer lands).
+   */
+  recordLaunches(
+    launches: { taskId: string; taskArn: string; revision: string }[],
+    opts?: { fenced?: boolean },
+  ): Promise<void>;
   /** starting|warm → draining, atomically; false ⇒ it was claimed (or is gone): do NOT stop it. */
   cordon(taskId: string, reason: string): Promise<boolean>;
   /** Orphan (live, no record) → a `draining` record first; false ⇒ it registered meanwhile: do NOT stop it. */

@@ -167,6 +167,7 @@ export function wirePool(
   const reconciler: Reconciler = new Reconciler({
     ...(observer ? { observer } : {}),
     fastRefill: cfg.fastRefill,
+    recordRereadMs: cfg.recordRereadMs,
     capacity,
     pool,
     redis,

@@ -1,15 +1,21 @@
 import type { Redis } from "ioredis";
 import type { CapacityReconciler } from "../asg/index.js";
-import { observeEcs, type EcsDriver, type EcsObservation } from "../ecs/index.js";
+import type { EcsDriver } from "../ecs/index.js";
 import { PoolKeys } from "../keys/index.js";
 import { LeaderLease, LeaseLostError } from "../leader/index.js";
 import type { Logger } from "../log/index.js";
 import type { Metrics } from "../metrics/index.js";
-import type { CacheObserver, CacheView } from "../observe/index.js";
-import { DEFAULT_TIMINGS, type Observed, type Plan, type PlanFn, type PlanTimings } from "../plan/index.js";
+import { RecordCache, type CacheObserver } from "../observe/index.js";
+import {
+  DEFAULT_TIMINGS,
+  type EcsTask,
+  type Observed,
+  type Plan,
+  type PlanFn,
+  type PlanTimings,
+} from "../plan/index.js";
 import { AdaptiveSizer } from "./adaptive-sizer.js";
 import { DrainSource } from "./drain-source.js";
-import { readStateBirth } from "./state-birth.js";
 import { PoolTiming } from "./pool-timing.js";
 import { act, isStopSignal, type ActOutcome } from "./act.js";
 import { capacitySummary, countActions, errMsg, publishPassMetrics, runCapacityPass } from "./pass-steps.js";
@@ -18,6 +24,9 @@ import { emptyStatus, type PassResult, type StatusSnapshot } from "./status.js";
 import { PassClock, type PassTriggerKind } from "./pass-clock.js";
 import { PassTrigger, toDemandEntries } from "./triggers.js";
 import { FastRefiller } from "./fast-refill.js";
+import { PassObserver } from "./observation.js";
+import { guardActions } from "./plan-guards.js";
+import { RevisionSource } from "./revision-source.js";
 
 export interface ReconcilerOptions {
   pool: string;
@@ -49,13 +58,14 @@ export interface ReconcilerOptions {
    * replacement at once from O(1) Redis counters, without waiting for a pass (fast-refill.ts).
    */
   fastRefill?: boolean;
+  /**
+   * With an observer (cache mode): read every task record at least this often; between full reads
+   * a pass reads only the records the events stream and its own writes name (default 5 min).
+   */
+  recordRereadMs?: number;
 }
 
-/** How long a resolved task definition ARN is trusted before it is asked again (new revisions). */
-const REVISION_TTL_MS = 60_000;
 const MAX_ERRORS = 10;
-/** How long a task definition ECS refused is not asked again (cache mode). */
-const REFUSED_TTL_MS = 5_000;
 /** Events read to seed the adaptive sizer's window on a new leader (the stream holds ~10,000). */
 const EVENTS_SEED_MAX = 10_000;
 /** A lease falling due wakes the loop, but never more often than this. */
@@ -82,9 +92,8 @@ export class Reconciler {
   private passSeq = 0;
   private lastRunAtMs: number | undefined;
   private readonly runFailures = new Map<string, { count: number; lastAtMs: number }>();
-  private revisionCache: { td: string; arn: string; atMs: number } | undefined;
-  private refreshing: Promise<void> | undefined;
-  private revisionRefused: { td: string; err: unknown; atMs: number } | undefined;
+  private readonly revisions: RevisionSource;
+  private readonly observation: PassObserver;
   private sizerSeeded = false;
   /** The earliest lease expiry among claimed records at the last pass (Redis TIME, ms). */
   private nextLeaseDueMs: number | undefined;
@@ -96,6 +105,8 @@ export class Reconciler {
   private readonly subscriber: Redis | undefined;
   /** The fast refill path, unless turned off. */
   readonly fast: FastRefiller | undefined;
+  /** Cache mode: the pool's Redis records, read by change (O(changes) a pass). */
+  readonly records: RecordCache | undefined;
   /** Number of passes run, for tests and status. */
   passes = 0;
 
@@ -127,12 +138,27 @@ export class Reconciler {
       ...(o.holderId ? { holderId: o.holderId } : {}),
       onChange: (held) => {
         this.fast?.invalidate();
+        this.records?.invalidate();
         o.metrics?.leader.set({ pool: o.pool }, held ? 1 : 0);
         o.observer?.onLeadership(held);
         if (held) this.trigger.poke();
       },
     });
     this.status = emptyStatus(o.pool, this.lease.holderId);
+    this.records = o.observer
+      ? new RecordCache({ redis: o.redis, keys: this.keys, fullEveryMs: o.recordRereadMs ?? 300_000 })
+      : undefined;
+    this.revisions = new RevisionSource(o.ecs, o.observer !== undefined, o.log);
+    this.observation = new PassObserver({
+      redis: o.redis,
+      keys: this.keys,
+      store: o.store,
+      ecs: o.ecs,
+      drains: this.drains,
+      timings: this.timings,
+      ...(o.observer ? { observer: o.observer } : {}),
+      ...(this.records ? { records: this.records } : {}),
+    });
     const fastSignal = (): void => {
       this.lease.assertHeld();
       if (this.stopCtl.signal.aborted || this.lease.signal.aborted)
@@ -157,8 +183,9 @@ export class Reconciler {
             }),
             onOutcome: (out) => {
               this.noteLaunches(out);
-              o.observer?.noteLaunched(out.launched);
+              this.records?.touch(out.launched.map((t) => t.taskId));
             },
+            ...(o.observer ? { onLaunched: (t: EcsTask[]) => o.observer?.noteLaunched(t) } : {}),
           });
     o.metrics?.leader.set({ pool: o.pool }, 0);
     if (!o.observer) o.metrics?.observeMode.set({ pool: o.pool, mode: "list" }, 1);
@@ -259,68 +286,22 @@ export class Reconciler {
       assertMayAct();
       const reading = await this.readDesired();
       const td = reading.desired.taskDefinition ?? this.o.taskDefinition;
-      let revision: string | undefined;
-      try {
-        const refused = this.revisionRefused;
-        // Observing from a cache, a refused task definition is asked again only every few seconds,
-        // not on every pass: each ask is a read from the budget.
-        if (this.o.observer && refused?.td === td && Date.now() - refused.atMs < REFUSED_TTL_MS)
-          throw refused.err;
-        revision = await this.resolveRevision(td);
-      } catch (err) {
-        if (isStopSignal(err)) throw err;
-        if ((err as Error).name === "TaskDefinitionUnusable" && this.revisionRefused?.err !== err)
-          this.revisionRefused = { td, err, atMs: Date.now() };
-        // Not knowing what to launch must not stop the rest: leases still expire, released tasks
-        // are still stopped. The last ARN resolved for this task definition stands in, if any;
-        // without one this pass launches nothing and replaces nothing.
-        const c = this.revisionCache;
-        revision = c && c.td === td ? c.arn : undefined;
-        errors.push(`resolving task definition ${td}: ${errMsg(err)}`);
-        log.warn(
-          { err: errMsg(err), fallback: revision ?? null },
-          revision
-            ? "task definition not resolved: using the last known revision"
-            : "task definition not resolved: no launches this pass",
-        );
-      }
-
-      // Redis first: the records' ARNs are described too, which sees through ListTasks lag.
+      const { revision, error: revisionError } = await this.revisions.forPass(td, log);
+      if (revisionError) errors.push(revisionError);
       this.status.revision = revision;
+
       const fastMark = this.fast?.mark();
-      const redisSide = await this.o.store.observe();
-      // Only leases still to come: one already past is this pass's to expire, and if it cannot
-      // (paused, a Redis error) the resync retries it; waking every second for it would turn
-      // every such second into a full ECS observation.
-      const observedAt = Date.now();
-      let due: number | undefined;
-      for (const r of redisSide.records)
-        if (r.state === "claimed" && r.leaseExpiresAtMs !== undefined && r.leaseExpiresAtMs > observedAt)
-          due = due === undefined ? r.leaseExpiresAtMs : Math.min(due, r.leaseExpiresAtMs);
-      this.nextLeaseDueMs = due;
-      const drain = await this.drains.read();
-      this.status.drain = drain ?? null;
-      const stateBornAtMs = await readStateBirth(this.o.redis, this.keys);
-      let ecs: EcsObservation | undefined;
-      let view: CacheView | undefined;
-      if (this.o.observer) {
-        // From the cache: no ECS read. What it cannot vouch for is held back after planning.
-        view = this.o.observer.view(redisSide.records, Date.now(), this.timings.visibilityGraceMs);
-      } else {
-        try {
-          ecs = await observeEcs(this.o.ecs, {
-            knownArns: redisSide.records.flatMap((r) =>
-              r.taskArn && r.state !== undefined ? [r.taskArn] : [],
-            ),
-          });
-          calls = ecs.calls;
-        } catch (err) {
-          errors.push(`observing ECS: ${errMsg(err)}`);
-          log.warn({ err: errMsg(err) }, "observing ECS failed: nothing destructive this pass");
-        }
+      const seen = await this.observation.observe();
+      this.nextLeaseDueMs = seen.nextLeaseDueMs;
+      this.status.drain = seen.drain ?? null;
+      const { view, ecs, drain, stateBornAtMs } = seen;
+      if (ecs) calls = ecs.calls;
+      if (seen.ecsError !== undefined) {
+        errors.push(`observing ECS: ${seen.ecsError}`);
+        log.warn({ err: seen.ecsError }, "observing ECS failed: nothing destructive this pass");
       }
       const now = Date.now();
-      for (const ms of this.timing.newStarts(redisSide.records)) {
+      for (const ms of this.timing.newStarts(seen.records)) {
         this.sizer.recordStart(ms);
         this.o.metrics?.taskStartDuration.observe({ pool: this.o.pool }, ms / 1000);
       }
@@ -350,8 +331,8 @@ export class Reconciler {
       const observed: Observed = {
         complete: view !== undefined || ecs !== undefined,
         ecs: view?.ecs ?? ecs?.tasks ?? [],
-        records: redisSide.records,
-        waiting: redisSide.waiting,
+        records: seen.records,
+        waiting: seen.waiting,
         revision: revision ?? "",
         recentRunFailures: [...this.runFailures].map(([r, v]) => ({ reason: r, ...v })),
         ...(this.lastRunAtMs !== undefined ? { lastRunAtMs: this.lastRunAtMs } : {}),
@@ -377,25 +358,22 @@ export class Reconciler {
           valid ? { desired, revision } : undefined,
         );
       }
-      // Belt and braces: on a partial observation nothing is acted on (no launch, stop or forget),
-      // whatever the plan says (test/chaos/partial-observation.test.ts).
-      let actions = observed.complete ? planned.actions : [];
-      // No revision to launch: nothing is launched, and nothing idle is replaced (its replacement
-      // could not start).
-      if (revision === undefined) actions = actions.filter((a) => a.kind !== "run" && !replaces(a));
-      if (view && this.o.observer) actions = this.o.observer.guard(actions, view);
+      // Belt and braces around the plan (plan-guards.ts): nothing is acted on after a partial
+      // observation, nothing is launched without a revision, only vouched ARNs are stopped.
+      const { actions, arns } = guardActions(planned.actions, {
+        observed,
+        revision,
+        ...(view && this.o.observer ? { view, observer: this.o.observer } : {}),
+        unseen,
+      });
       if (!observed.complete) result = "partial";
       else if (revision === undefined) result = "error";
-
-      // Only ARNs ECS (or the cache) vouches for as this pool's: a record's own ARN is never
-      // stopped on its word alone (it could name another service's task).
-      const arns = new Map<string, string>();
-      for (const t of observed.ecs) if (!view?.placeholders.has(t.taskId)) arns.set(t.taskId, t.taskArn);
-      actions = onlyVouchedArns(actions, arns);
-      if (unseen > 0) actions = fewerRuns(actions, unseen);
       const runCount = actions.reduce((n, a) => n + (a.kind === "run" ? a.count : 0), 0);
       if (actions.length > 0) {
         this.fast?.beginLaunch(runCount);
+        // Records this pass writes without a stream entry (launches, forgets, orphan marks) are
+        // read again by the next pass, whatever becomes of this one.
+        const written = actions.flatMap((a) => ("taskId" in a ? [a.taskId] : []));
         outcome = await act(
           {
             pool: this.o.pool,
@@ -404,18 +382,23 @@ export class Reconciler {
             log,
             assertMayAct,
             arnOf: (id) => arns.get(id),
+            onLaunched: (t) => {
+              this.o.observer?.noteLaunched(t);
+              for (const x of t) written.push(x.taskId);
+            },
             ...(this.o.metrics ? { metrics: this.o.metrics } : {}),
           },
           actions,
-        ).catch((err: unknown) => {
-          // Abandoned mid-way: what was launched is unknown here, so no fast refill until a pass recounts.
-          this.fast?.invalidate();
-          this.fast?.endLaunch(runCount, []);
-          throw err;
-        });
+        )
+          .catch((err: unknown) => {
+            // Abandoned mid-way: what was launched is unknown here, so no fast refill until a pass recounts.
+            this.fast?.invalidate();
+            this.fast?.endLaunch(runCount, []);
+            throw err;
+          })
+          .finally(() => this.records?.touch(written));
         this.fast?.endLaunch(runCount, outcome.launched);
         this.noteLaunches(outcome);
-        this.o.observer?.noteLaunched(outcome.launched);
         for (const id of outcome.stoppedIds) this.o.observer?.noteStopped(id);
         errors.push(...outcome.errors);
         if (outcome.errors.length > 0 && result === "ok") result = "error";
@@ -526,34 +509,9 @@ export class Reconciler {
     return reading;
   }
 
-  /**
-   * The ARN new tasks of `td` run, cached for REVISION_TTL_MS: every pass asks, and so does the
-   * desired-state check of a new value, which then costs one DescribeTaskDefinition, not two.
-   */
-  async resolveRevision(td: string): Promise<string> {
-    const c = this.revisionCache;
-    if (c && c.td === td && Date.now() - c.atMs < REVISION_TTL_MS) return c.arn;
-    if (c && c.td === td && this.o.observer) {
-      // Observing from a cache, a pass never waits on the read budget (a relist may hold it):
-      // the known ARN serves while a refresh runs in the background.
-      this.refreshing ??= this.o.ecs
-        .resolveTaskDefinition(td)
-        .then(
-          (arn) => {
-            if (this.revisionCache?.td === td) this.revisionCache = { td, arn, atMs: Date.now() };
-          },
-          (err: unknown) => {
-            this.o.log.debug({ err: errMsg(err) }, "refreshing the task definition failed");
-            // ECS refused it outright: the next pass resolves in line and reports why.
-            if ((err as Error).name === "TaskDefinitionUnusable") this.revisionCache = undefined;
-          },
-        )
-        .finally(() => (this.refreshing = undefined));
-      return c.arn;
-    }
-    const arn = await this.o.ecs.resolveTaskDefinition(td);
-    this.revisionCache = { td, arn, atMs: Date.now() };
-    return arn;
+  /** The ARN new tasks of `td` run (cached; the desired-state check shares it with the passes). */
+  resolveRevision(td: string): Promise<string> {
+    return this.revisions.resolve(td);
   }
 
   /**
@@ -583,37 +541,4 @@ export class Reconciler {
       this.o.log.debug({ err: errMsg(err) }, "publishing status failed");
     }
   }
-}
-
-/**
- * A stop goes only to the ARN ECS described as this pool's task (issue: a record holding another
- * service's ARN must never plan a stop): a stop of any other ARN is dropped, a cordon-stop keeps its
- * cordon (never a claimed task) and loses its ARN, so the task is stopped once ECS vouches for it.
- */
-function onlyVouchedArns(actions: Plan["actions"], arns: Map<string, string>): Plan["actions"] {
-  return actions.flatMap((a): Plan["actions"] => {
-    if (a.kind === "stop") return arns.get(a.taskId) === a.taskArn ? [a] : [];
-    if (a.kind === "cordon-stop" && a.taskArn !== undefined && arns.get(a.taskId) !== a.taskArn)
-      return [{ kind: "cordon-stop", taskId: a.taskId, reason: a.reason }];
-    return [a];
-  });
-}
-
-/** The run actions less `n` tasks, taken from the last (the surge before the base refill). */
-function fewerRuns(actions: Plan["actions"], n: number): Plan["actions"] {
-  const out = [...actions];
-  for (let i = out.length - 1; i >= 0 && n > 0; i--) {
-    const a = out[i]!;
-    if (a.kind !== "run") continue;
-    const cut = Math.min(n, a.count);
-    n -= cut;
-    if (cut === a.count) out.splice(i, 1);
-    else out[i] = { ...a, count: a.count - cut };
-  }
-  return out;
-}
-
-/** A cordon-stop of an idle task that a new one is meant to replace (rollout, drain). */
-function replaces(a: Plan["actions"][number]): boolean {
-  return a.kind === "cordon-stop" && (a.reason === "old-revision" || a.reason === "drain");
 }

@@ -125,23 +125,36 @@ export class PassTrigger {
 
   /**
    * A plain `SET` of the config key emits no stream entry, so the trigger also listens to the
-   * key's keyspace notifications. It enables them when the server allows CONFIG SET; a managed
-   * Redis that forbids it (set `notify-keyspace-events` there) leaves plain SETs to the resync.
+   * key's keyspace notifications. They need `notify-keyspace-events` to hold K, $ and g on the
+   * server. The trigger adds them with CONFIG SET where allowed; where CONFIG is refused (an ACL
+   * user without it, ElastiCache) it cannot tell whether they are on and subscribes anyway, and
+   * says what to check (docs/reconciler.md, "Triggers").
    */
   private async watchConfigKey(sub: Redis): Promise<void> {
     const { keys, log } = this.opts;
+    const without =
+      "without them a plain SET of the config key is seen at the next resync; `warmpool ctl config set` is seen at once";
+    let flags: string | undefined;
     try {
-      const [, flags = ""] = (await sub.config("GET", "notify-keyspace-events")) as [string, string];
-      const has = (c: string): boolean => flags.includes(c) || (c === "$" && flags.includes("A"));
-      if (!has("K") || !has("$") || !has("g")) {
-        const merged = [...new Set((flags + "K$g").split(""))].join("");
-        await sub.config("SET", "notify-keyspace-events", merged);
-      }
+      [, flags = ""] = (await sub.config("GET", "notify-keyspace-events")) as [string, string];
     } catch (err) {
-      log.warn(
+      log.info(
         { err: String(err) },
-        "cannot enable keyspace notifications: a plain SET of the config key is seen at the next resync (warmpool ctl config set is seen at once)",
+        `cannot read notify-keyspace-events (CONFIG GET refused, e.g. an ACL user without +config): subscribing to the config key's notifications anyway; they arrive only if the server's notify-keyspace-events includes K, $ and g (ElastiCache: the parameter group; redis-server: --notify-keyspace-events K$g); ${without}`,
       );
+    }
+    const has = (c: string): boolean =>
+      flags !== undefined && (flags.includes(c) || (c === "$" && flags.includes("A")));
+    if (flags !== undefined && (!has("K") || !has("$") || !has("g"))) {
+      const merged = [...new Set((flags + "K$g").split(""))].join("");
+      try {
+        await sub.config("SET", "notify-keyspace-events", merged);
+      } catch (err) {
+        log.warn(
+          { err: String(err), notifyKeyspaceEvents: flags },
+          `keyspace notifications of the config key are off: notify-keyspace-events is "${flags}" (K, $ and g needed) and CONFIG SET was refused; set it to "${merged}" on the server (ElastiCache: the parameter group); ${without}`,
+        );
+      }
     }
     const db = (sub.options.db as number | undefined) ?? 0;
     const channel = `__keyspace@${db}__:${keys.config}`;

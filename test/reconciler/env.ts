@@ -78,7 +78,12 @@ export async function startWorld(o: WorldOptions = {}): Promise<World> {
       busy = true;
       void (async () => {
         for (const t of emu.control.tasks()) {
-          if (t.startedBy !== pool || t.lastStatus !== "RUNNING" || t.desiredStatus !== "RUNNING") continue;
+          // Only the pool's own tasks run a bridge of this pool (its group, or ECS's default
+          // `family:` group, as pkg/ecs isPoolTask has it): a task of another service that merely
+          // carries the pool's startedBy (foreign-tasks.test.ts) does not register into the pool.
+          const own = t.group === `warmpool:${pool}` || t.group.startsWith("family:");
+          if (t.startedBy !== pool || !own) continue;
+          if (t.lastStatus !== "RUNNING" || t.desiredStatus !== "RUNNING") continue;
           if (registered.has(t.taskId)) continue;
           registered.add(t.taskId);
           await new TaskChannel(redis, pool, t.taskId)

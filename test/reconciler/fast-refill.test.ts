@@ -120,9 +120,10 @@ describe("fast refill (real Redis, emulator over HTTP)", () => {
       const r = await claim("u1");
       expect(r.outcome).toBe("ready");
       if (on) {
+        // The emulator holds the task before its RunTask answer is back: wait for both.
         await waitFor(
           "the replacement launched",
-          async () => world.launches().length === MIN_WARM + 1,
+          async () => world.launches().length === MIN_WARM + 1 && rec.fast!.tasksLaunched > 0,
           10_000,
         );
         // No pass ran meanwhile, and no record was read: O(1) of the pool's size.
@@ -148,8 +149,9 @@ describe("fast refill (real Redis, emulator over HTTP)", () => {
       await waitFor("two more passes", async () => rec.passes >= passes + 5, 10_000);
       expect(world.launches()).toHaveLength(MIN_WARM + 1);
       expect(world.live()).toHaveLength(MIN_WARM + 1);
-      // The counts above can see a record read: a full pass reads every record (HGETALL each).
-      expect(((await commandCalls(world)).hgetall ?? 0) - (before.hgetall ?? 0)).toBeGreaterThan(MIN_WARM);
+      // The counts above can see a record read: the passes since read the records that changed
+      // (HGETALL each; the record cache reads no more than that, the list mode every record).
+      expect(((await commandCalls(world)).hgetall ?? 0) - (before.hgetall ?? 0)).toBeGreaterThan(0);
     },
     60_000,
   );

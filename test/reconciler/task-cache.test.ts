@@ -74,6 +74,27 @@ describe("TaskCache", () => {
     expect(c.applyEvent(task("a", "STOPPED", "STOPPED"), 4, 4)).toBe("applied");
   });
 
+  it("a new lease term keeps only this process's own unconfirmed launches (their records may be missing)", () => {
+    const c = new TaskCache();
+    c.noteLaunched([{ ...task("mine", "PROVISIONING"), version: 1 }], 0);
+    c.noteLaunched([{ ...task("mine-stopped", "PROVISIONING"), version: 1 }], 0);
+    c.noteStopped("mine-stopped", 1);
+    c.noteLaunched([{ ...task("mine-described", "PROVISIONING"), version: 1 }], 0);
+    c.applyDescribed(
+      { tasks: [{ ...task("mine-described", "RUNNING"), version: 3 }], missing: [], foreign: [] },
+      0,
+      2,
+    );
+    c.applyEvent(task("seen", "RUNNING"), 3, 0);
+    c.applyDescribed({ tasks: [], missing: [], foreign: [arn("theirs")] }, 0, 2);
+    c.restart();
+    expect(c.tasks().map((t) => t.taskId)).toEqual(["mine"]);
+    expect(c.isForeign(arn("theirs"))).toBe(false);
+    // clear() (a standby's stale cache) keeps nothing.
+    c.clear();
+    expect(c.size).toBe(0);
+  });
+
   it("a relist counts what the cache had wrong, not what changed while it ran, and confirms MISSING as gone", () => {
     const c = new TaskCache();
     c.applyEvent(task("live-but-stopped", "RUNNING"), 3, 0); // its STOPPED event was lost
