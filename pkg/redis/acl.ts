@@ -151,7 +151,7 @@ const ROLES: Record<RedisRole, RoleAcl> = {
   reconciler: {
     role: "reconciler",
     purpose:
-      "the leader lease and its epoch, the pass (snapshot-3+, record-launch-3, cordon-5, expire-3+, forget-6+, mark-orphan-3, state-birth-1), the events stream and config-key notifications, the status it publishes, rejected desired states in the history",
+      "the leader lease and its epoch, the pass (snapshot-3+ or the record cache's records-4+, record-launch-3, cordon-5, expire-3+, forget-6+, mark-orphan-3, state-birth-1), the events stream and config-key notifications, the status it publishes, rejected desired states in the history",
     grants: [
       {
         commands: [
