@@ -20,7 +20,13 @@ describe("a record in an unknown state", () => {
     w = await startWorld();
     const world = w;
     await setDesired(world, { minWarm: 2, maxWarm: 10, replenishThreshold: 1 });
-    await world.startReconciler({ "resync-interval": "200ms", "visibility-grace": "1s" });
+    // A hand edit is not announced on the events stream, so the record cache sees it at its next
+    // full re-read of the records (`--record-reread-interval`, 5 min by default; short here).
+    await world.startReconciler({
+      "resync-interval": "200ms",
+      "visibility-grace": "1s",
+      "record-reread-interval": "1s",
+    });
     await waitFor("2 warm", async () => (await world.states()).warm === 2, 20_000);
     const victim = world.live()[0]!;
     await world.redis.hset(world.keys.task(victim.taskId), "state", "quarantined");
